@@ -60,3 +60,16 @@ type Query struct {
 	// variables
 	Dimension string `json:"dimension,omitempty"` // which dimension's distinct values
 }
+
+// Measures of a lag query (Query.Measure). Empty returns both columns in one
+// numeric-long table; naming one returns a single-numeric-column table, the
+// shape Grafana alert rules accept without further expressions.
+const (
+	MeasureLagRecords Measure = "lag_records" // committed offset to end offset
+	MeasureLagSeconds Measure = "lag_seconds" // age of the oldest unconsumed record
+)
+
+// FormatTimeSeriesLong is a metrics result as one long frame (time, one
+// string column per group-by dimension, value) instead of the default wide
+// frame with one labelled value field per group.
+const FormatTimeSeriesLong Format = "time_series_long"
