@@ -1,0 +1,62 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// envName is the environment variable that backs a flag:
+// --kafka.brokers -> CAMPAIGNPULSE_KAFKA_BROKERS.
+func envName(flagName string) string {
+	r := strings.NewReplacer(".", "_", "-", "_")
+	return "CAMPAIGNPULSE_" + strings.ToUpper(r.Replace(flagName))
+}
+
+// parseFlags fills fs from the environment first and from args second, so a
+// command-line flag beats its CAMPAIGNPULSE_* variable. A bad value in
+// either place stops the program with a message naming the setting.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q (for --%s): %w", envName(f.Name), v, f.Name, err))
+			}
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: campaignpulse %s [flags]\n\n", fs.Name())
+		fs.VisitAll(func(f *flag.Flag) {
+			fmt.Fprintf(fs.Output(), "  --%s (env %s, default %q)\n      %s\n", f.Name, envName(f.Name), f.DefValue, f.Usage)
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errUsage
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	return nil
+}
+
+// readSecret returns the value of a secret given either directly or as a
+// file path (Docker secrets); the file wins. The value is never logged.
+func readSecret(direct, file string) (string, error) {
+	if file == "" {
+		return direct, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("read secret file %s: %w", file, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
