@@ -1,0 +1,271 @@
+package request
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/macro"
+)
+
+// wire is the JSON of a query: the contract's model plus the fields
+// Grafana adds to every target. Anything else is rejected.
+type wire struct {
+	metricdoc.Query
+	// Filters shadows the contract's field so that each dimension's value
+	// can be checked (and a single string accepted) with a precise message.
+	Filters map[string]json.RawMessage `json:"filters,omitempty"`
+
+	RefID         string          `json:"refId"`
+	Datasource    json.RawMessage `json:"datasource"`
+	DatasourceID  int64           `json:"datasourceId"`
+	IntervalMs    float64         `json:"intervalMs"`
+	MaxDataPoints int64           `json:"maxDataPoints"`
+	Hide          bool            `json:"hide"`
+	Key           string          `json:"key"`
+}
+
+// Parse decodes and validates one Grafana query.
+func Parse(dq backend.DataQuery, d Defaults) (Query, error) {
+	var w wire
+	if len(bytes.TrimSpace(dq.JSON)) > 0 {
+		dec := json.NewDecoder(bytes.NewReader(dq.JSON))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&w); err != nil {
+			return Query{}, decodeError(err)
+		}
+		if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+			return Query{}, badf("query JSON has trailing data after the object")
+		}
+	}
+	q := Query{
+		RefID:         dq.RefID,
+		Type:          w.QueryType,
+		From:          dq.TimeRange.From,
+		To:            dq.TimeRange.To,
+		Interval:      dq.Interval,
+		MaxDataPoints: dq.MaxDataPoints,
+	}
+	if q.Type == "" {
+		q.Type = metricdoc.QueryType(dq.QueryType)
+	}
+	if q.Type == "" {
+		q.Type = metricdoc.QueryMetrics
+	}
+	if q.Interval <= 0 && w.IntervalMs > 0 {
+		q.Interval = time.Duration(w.IntervalMs * float64(time.Millisecond))
+	}
+	if q.MaxDataPoints <= 0 {
+		q.MaxDataPoints = w.MaxDataPoints
+	}
+	mc := macro.Context{From: q.From, To: q.To, Interval: q.Interval}
+
+	filters, err := parseFilters(w.Filters, mc)
+	if err != nil {
+		return Query{}, err
+	}
+	q.Filters = filters
+
+	switch q.Type {
+	case metricdoc.QueryMetrics:
+		err = q.metrics(w.Query, mc)
+	case metricdoc.QueryVariables:
+		err = q.variables(w.Query, mc)
+	case metricdoc.QueryLag:
+		err = q.lag(w.Query, mc, d)
+	case metricdoc.QueryFreshness:
+		err = q.freshness(w.Query)
+	default:
+		err = badf("queryType %q is not one of metrics, lag, freshness, variables", q.Type)
+	}
+	if err != nil {
+		return Query{}, err
+	}
+	return q, nil
+}
+
+// decodeError rewrites encoding/json's messages so the user sees which
+// field is wrong.
+func decodeError(err error) error {
+	msg := err.Error()
+	if f, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return badf("unknown query field %s (allowed: queryType, measure, granularity, filters, groupBy, topN, cumulative, format, consumerGroup, topic, dimension)", f)
+	}
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return badf("query field %q must be of type %s, not a JSON %s", strings.TrimPrefix(te.Field, "Query."), te.Type, te.Value)
+	}
+	return badf("query is not valid JSON: %s", strings.TrimPrefix(msg, "json: "))
+}
+
+func (q *Query) checkRange() error {
+	if q.From.IsZero() || q.To.IsZero() {
+		return badf("time range is missing")
+	}
+	if !q.From.Before(q.To) {
+		return badf("time range is empty: from %s is not before to %s", q.From.UTC().Format(time.RFC3339), q.To.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+func (q *Query) metrics(w metricdoc.Query, mc macro.Context) error {
+	if err := q.checkRange(); err != nil {
+		return err
+	}
+	switch w.Measure {
+	case "":
+		q.Measure = metricdoc.MeasureInstalls
+	case metricdoc.MeasureInstalls, metricdoc.MeasureEvents, metricdoc.MeasureRevenue, metricdoc.MeasureRevenueUSD:
+		q.Measure = w.Measure
+	default:
+		return badf("measure %q is not one of installs, events, revenue, revenue_usd", w.Measure)
+	}
+	g := macro.Expand(w.Granularity, mc)
+	switch g {
+	case "", metricdoc.GranularityAuto:
+		q.Granularity = Auto(q.To.Sub(q.From), q.Interval, q.MaxDataPoints)
+	case string(metricdoc.Hour), string(metricdoc.Day):
+		q.Granularity = metricdoc.Granularity(g)
+	default:
+		return badf("granularity %q is not one of hour, day, auto", g)
+	}
+	seen := map[string]bool{}
+	for _, dim := range w.GroupBy {
+		dim = macro.Expand(dim, mc)
+		if err := checkDimension("groupBy", dim); err != nil {
+			return err
+		}
+		if seen[dim] {
+			return badf("groupBy lists %q twice", dim)
+		}
+		seen[dim] = true
+		q.GroupBy = append(q.GroupBy, dim)
+	}
+	if q.Measure == metricdoc.MeasureRevenue && !seen[metricdoc.DimCurrency] {
+		// Revenue in different currencies never adds up.
+		q.GroupBy = append(q.GroupBy, metricdoc.DimCurrency)
+	}
+	if w.TopN < 0 || w.TopN > MaxTopN {
+		return badf("topN %d is out of range 0..%d", w.TopN, MaxTopN)
+	}
+	q.TopN = w.TopN
+	q.Cumulative = w.Cumulative
+	switch w.Format {
+	case "":
+		q.Format = metricdoc.FormatTimeSeries
+	case metricdoc.FormatTimeSeries, metricdoc.FormatTimeSeriesLong, metricdoc.FormatTable:
+		q.Format = w.Format
+	default:
+		return badf("format %q is not one of time_series, time_series_long, table", w.Format)
+	}
+	return q.rejectOthers(w, "consumerGroup", w.ConsumerGroup, "topic", w.Topic, "dimension", w.Dimension)
+}
+
+func (q *Query) variables(w metricdoc.Query, mc macro.Context) error {
+	if !q.From.IsZero() || !q.To.IsZero() {
+		if err := q.checkRange(); err != nil {
+			return err
+		}
+	}
+	q.Dimension = macro.Expand(w.Dimension, mc)
+	if q.Dimension == "" {
+		return badf("dimension is required for a variables query (one of %s)", strings.Join(metricdoc.Dimensions, ", "))
+	}
+	if err := checkDimension("dimension", q.Dimension); err != nil {
+		return err
+	}
+	return q.rejectOthers(w, "consumerGroup", w.ConsumerGroup, "topic", w.Topic, "measure", string(w.Measure))
+}
+
+func (q *Query) lag(w metricdoc.Query, mc macro.Context, d Defaults) error {
+	q.ConsumerGroup = macro.Expand(w.ConsumerGroup, mc)
+	if q.ConsumerGroup == "" {
+		q.ConsumerGroup = d.ConsumerGroup
+	}
+	if q.ConsumerGroup == "" {
+		return badf("consumerGroup is empty and the datasource has no kafkaConsumerGroup")
+	}
+	if len(q.ConsumerGroup) > 255 || macro.Contains(q.ConsumerGroup) {
+		return badf("consumerGroup %q is not a valid consumer group name", q.ConsumerGroup)
+	}
+	q.Topic = macro.Expand(w.Topic, mc)
+	if q.Topic == "" {
+		q.Topic = metricdoc.TopicRawEvents
+	}
+	if !validTopic(q.Topic) {
+		return badf("topic %q is not a valid Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)", q.Topic)
+	}
+	switch w.Measure {
+	case "", metricdoc.MeasureLagRecords, metricdoc.MeasureLagSeconds:
+		q.Measure = w.Measure
+	default:
+		return badf("measure %q is not valid for lag (use lag_records, lag_seconds or leave it empty for both)", w.Measure)
+	}
+	if len(q.Filters) > 0 {
+		return badf("filters are not used by lag queries")
+	}
+	return q.rejectOthers(w, "dimension", w.Dimension)
+}
+
+func (q *Query) freshness(w metricdoc.Query) error {
+	for dim := range q.Filters {
+		if dim != metricdoc.DimApp {
+			return badf("freshness queries filter only by %s, not %s", metricdoc.DimApp, dim)
+		}
+	}
+	return q.rejectOthers(w, "consumerGroup", w.ConsumerGroup, "topic", w.Topic, "dimension", w.Dimension, "measure", string(w.Measure))
+}
+
+// rejectOthers fails when a field that the query type does not use is set,
+// so a mistyped query type is not silently answered with something else.
+func (q *Query) rejectOthers(w metricdoc.Query, pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			return badf("%s is not used by %s queries", pairs[i], q.Type)
+		}
+	}
+	if q.Type != metricdoc.QueryMetrics {
+		switch {
+		case len(w.GroupBy) > 0:
+			return badf("groupBy is not used by %s queries", q.Type)
+		case w.TopN != 0:
+			return badf("topN is not used by %s queries", q.Type)
+		case w.Granularity != "":
+			return badf("granularity is not used by %s queries", q.Type)
+		case w.Format != "":
+			return badf("format is not used by %s queries", q.Type)
+		case w.Cumulative:
+			return badf("cumulative is not used by %s queries", q.Type)
+		}
+	}
+	return nil
+}
+
+func validTopic(t string) bool {
+	if t == "" || len(t) > 249 || t == "." || t == ".." {
+		return false
+	}
+	for _, c := range []byte(t) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Auto picks hour windows unless the panel asks for an interval of a day or
+// more, or the range holds more hours than the panel can draw points.
+func Auto(rng, interval time.Duration, maxDataPoints int64) metricdoc.Granularity {
+	if interval >= 24*time.Hour {
+		return metricdoc.Day
+	}
+	if maxDataPoints > 0 && int64(rng/time.Hour) > maxDataPoints {
+		return metricdoc.Day
+	}
+	return metricdoc.Hour
+}
