@@ -1,0 +1,96 @@
+package metrics
+
+import (
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/request"
+)
+
+// OutValue is the name of the summed measure in a pipeline's output.
+const OutValue = "value"
+
+// pipeline builds the aggregation over windows starting in [from, to).
+func pipeline(q request.Query, from, to time.Time, live bool, timed bool) mongo.Pipeline {
+	match := Match(q.Filters, q.Measure)
+	if live {
+		match = append(match, bson.E{Key: metricdoc.FieldGranularity, Value: string(q.Granularity)})
+	}
+	match = append(match, bson.E{Key: metricdoc.FieldWindowStart, Value: bson.D{{Key: "$gte", Value: from}, {Key: "$lt", Value: to}}})
+
+	id := bson.D{}
+	if timed {
+		id = append(id, bson.E{Key: metricdoc.FieldWindowStart, Value: "$" + metricdoc.FieldWindowStart})
+	}
+	for _, dim := range q.GroupBy {
+		id = append(id, bson.E{Key: dim, Value: "$" + metricdoc.MetaField(dim)})
+	}
+	p := mongo.Pipeline{
+		{{Key: "$match", Value: match}},
+		{{Key: "$group", Value: bson.D{
+			{Key: metricdoc.FieldID, Value: id},
+			{Key: OutValue, Value: bson.D{{Key: "$sum", Value: "$" + sumField(q.Measure)}}},
+		}}},
+	}
+	if timed {
+		p = append(p, bson.D{{Key: "$sort", Value: bson.D{{Key: metricdoc.FieldID + "." + metricdoc.FieldWindowStart, Value: 1}}}})
+	}
+	return p
+}
+
+func sumField(m metricdoc.Measure) string {
+	switch m {
+	case metricdoc.MeasureRevenue:
+		return metricdoc.FieldRevenue
+	case metricdoc.MeasureRevenueUSD:
+		return metricdoc.FieldRevenueUSD
+	}
+	return metricdoc.FieldEvents
+}
+
+// Match is the $match on meta for the filters and the measure. Values only
+// ever appear inside $in, $nin or $ne: user input never becomes an operator.
+// Dimensions come in metricdoc.Dimensions order so pipelines are stable.
+func Match(filters map[string][]string, m metricdoc.Measure) bson.D {
+	var d bson.D
+	for _, dim := range metricdoc.Dimensions {
+		values, filtered := filters[dim]
+		cond := any(nil)
+		switch {
+		case dim == metricdoc.DimEventName && m == metricdoc.MeasureInstalls:
+			allowed := []string{metricdoc.InstallEventName}
+			if filtered && !slices.Contains(values, metricdoc.InstallEventName) {
+				allowed = []string{}
+			}
+			cond = bson.D{{Key: "$in", Value: allowed}}
+		case dim == metricdoc.DimEventName && m == metricdoc.MeasureEvents:
+			cond = except(values, filtered, metricdoc.InstallEventName)
+		case dim == metricdoc.DimCurrency && m == metricdoc.MeasureRevenue:
+			cond = except(values, filtered, "")
+		case filtered:
+			cond = bson.D{{Key: "$in", Value: values}}
+		}
+		if cond != nil {
+			d = append(d, bson.E{Key: metricdoc.MetaField(dim), Value: cond})
+		}
+	}
+	return d
+}
+
+// except matches the filter's values without v, or everything but v.
+func except(values []string, filtered bool, v string) bson.D {
+	if !filtered {
+		return bson.D{{Key: "$ne", Value: v}}
+	}
+	kept := make([]string, 0, len(values))
+	for _, x := range values {
+		if x != v {
+			kept = append(kept, x)
+		}
+	}
+	return bson.D{{Key: "$in", Value: kept}}
+}
