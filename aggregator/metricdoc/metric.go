@@ -160,6 +160,14 @@ type Checkpoint struct {
 	FinalizedHour time.Time `bson:"finalized_hour"`
 	FinalizedDay  time.Time `bson:"finalized_day"`
 	UpdatedAt     time.Time `bson:"updated_at"`
+	// Counted, Duplicates, TooLate and DeadLettered count the partition's
+	// records before Offset by outcome, so the accounting identity
+	// (records = counted + duplicates + too_late + dead_lettered) survives
+	// restarts and rebalances.
+	Counted      int64 `bson:"counted"`
+	Duplicates   int64 `bson:"duplicates"`
+	TooLate      int64 `bson:"too_late"`
+	DeadLettered int64 `bson:"dead_lettered"`
 }
 
 // CheckpointID is the _id of the checkpoint of a topic partition.

@@ -1,0 +1,56 @@
+package metricstore
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+)
+
+// Store writes the aggregator's documents to one MongoDB database.
+type Store struct {
+	db   *mongo.Database
+	opts Options
+	log  *slog.Logger
+	caps Capabilities
+}
+
+// Capabilities is what schema detection found the server to support.
+type Capabilities struct {
+	// TimeSeries: hourly_metrics and daily_metrics are time-series
+	// collections with expireAfterSeconds. Without it they are regular
+	// collections and Expire deletes old windows.
+	TimeSeries bool
+	// TTLIndex: the live_metrics TTL index exists. Without it Expire deletes
+	// expired live documents.
+	TTLIndex bool
+}
+
+// Open prepares the database (collections, indexes, capability detection)
+// and returns a store on it. The client stays owned by the caller.
+func Open(ctx context.Context, client *mongo.Client, opts Options, log *slog.Logger) (*Store, error) {
+	opts.setDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{db: client.Database(opts.Database), opts: opts, log: log}
+	caps, err := s.ensureSchema(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prepare mongodb database %s: %w", opts.Database, err)
+	}
+	s.caps = caps
+	return s, nil
+}
+
+// Capabilities returns what the server was found to support.
+func (s *Store) Capabilities() Capabilities { return s.caps }
+
+// BatchSize is the configured bound of one bulk write.
+func (s *Store) BatchSize() int { return s.opts.BatchSize }
+
+func (s *Store) coll(name string) *mongo.Collection { return s.db.Collection(name) }
+
+func (s *Store) live() *mongo.Collection { return s.coll(metricdoc.CollLive) }
