@@ -37,16 +37,11 @@ type Plan struct {
 func NewPlan(q request.Query, finalizedThrough time.Time, loc *time.Location) (Plan, error) {
 	g := q.Granularity
 	p := Plan{Granularity: g, Timed: q.Format != metricdoc.FormatTable}
+	var err error
+	if p.Windows, err = Windows(g, q.From, q.To, loc); err != nil || len(p.Windows) == 0 {
+		return p, err
+	}
 	start := metricdoc.WindowStart(g, q.From, loc)
-	for w := start; w.Before(q.To); w = metricdoc.WindowEnd(g, w, loc) {
-		if len(p.Windows) == MaxWindows {
-			return Plan{}, fmt.Errorf("time range spans more than %d %s windows: shorten it or use granularity day", MaxWindows, g)
-		}
-		p.Windows = append(p.Windows, w.UTC())
-	}
-	if len(p.Windows) == 0 {
-		return p, nil
-	}
 	end := q.To
 	split := finalizedThrough
 	if split.Before(start) {
@@ -62,4 +57,17 @@ func NewPlan(q request.Query, finalizedThrough time.Time, loc *time.Location) (P
 		p.Parts = append(p.Parts, Part{Collection: metricdoc.CollLive, Pipeline: pipeline(q, split, end, true, p.Timed)})
 	}
 	return p, nil
+}
+
+// Windows returns the starts (in UTC) of the windows of g overlapping
+// [from, to), with boundaries in loc.
+func Windows(g metricdoc.Granularity, from, to time.Time, loc *time.Location) ([]time.Time, error) {
+	var out []time.Time
+	for w := metricdoc.WindowStart(g, from, loc); w.Before(to); w = metricdoc.WindowEnd(g, w, loc) {
+		if len(out) == MaxWindows {
+			return nil, fmt.Errorf("time range spans more than %d %s windows: shorten it or use granularity day", MaxWindows, g)
+		}
+		out = append(out, w.UTC())
+	}
+	return out, nil
 }

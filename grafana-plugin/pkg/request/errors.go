@@ -18,3 +18,6 @@ func IsBadRequest(err error) bool {
 	_, ok := errors.AsType[*Error](err)
 	return ok
 }
+
+// Errorf makes a bad-request error for checks done after parsing.
+func Errorf(format string, a ...any) error { return badf(format, a...) }

@@ -1,0 +1,118 @@
+package plugin
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+)
+
+const healthTimeout = 8 * time.Second
+
+// health collects what the check found; problems make the check fail,
+// notes are reported with an OK result.
+type health struct {
+	problems []string
+	notes    []string
+	details  map[string]any
+}
+
+func (h *health) problem(format string, a ...any) { h.problems = append(h.problems, fmt.Sprintf(format, a...)) }
+func (h *health) note(format string, a ...any)    { h.notes = append(h.notes, fmt.Sprintf(format, a...)) }
+
+// CheckHealth pings MongoDB, checks the collections the aggregator creates
+// (and whether hourly/daily are time-series with TTL or the regular
+// fallback), checks Kafka metadata and the topics, and says what to fix.
+func (ds *Datasource) CheckHealth(ctx context.Context, _ *backend.CheckHealthRequest) (*backend.CheckHealthResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
+	defer cancel()
+	h := &health{details: map[string]any{}}
+	ds.checkMongo(ctx, h)
+	ds.checkKafka(ctx, h)
+	details, _ := json.Marshal(h.details)
+	if len(h.problems) > 0 {
+		return &backend.CheckHealthResult{Status: backend.HealthStatusError, Message: strings.Join(h.problems, "; "), JSONDetails: details}, nil
+	}
+	msg := "campaignpulse datasource is working"
+	if len(h.notes) > 0 {
+		msg += ": " + strings.Join(h.notes, "; ")
+	}
+	return &backend.CheckHealthResult{Status: backend.HealthStatusOk, Message: msg, JSONDetails: details}, nil
+}
+
+func (ds *Datasource) checkMongo(ctx context.Context, h *health) {
+	db := ds.cfg.MongoDatabase
+	if err := ds.mongo.Ping(ctx, readpref.Primary()); err != nil {
+		h.problem("MongoDB is not reachable (%v): check secureJsonData.%s, TLS settings and that the server runs", err, SecureMongoURI)
+		return
+	}
+	specs, err := ds.db.ListCollectionSpecifications(ctx, bson.D{})
+	if err != nil {
+		h.problem("cannot list collections of database %q (%v): check the user's permissions", db, err)
+		return
+	}
+	found := map[string]bool{}
+	colls := map[string]string{}
+	for _, s := range specs {
+		found[s.Name] = true
+		if s.Name == metricdoc.CollHourly || s.Name == metricdoc.CollDaily {
+			colls[s.Name] = timeSeriesState(s.Type, s.Options)
+		}
+	}
+	var missing []string
+	for _, c := range []string{metricdoc.CollLive, metricdoc.CollHourly, metricdoc.CollDaily, metricdoc.CollCheckpoints, metricdoc.CollFreshness} {
+		if !found[c] {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) > 0 {
+		h.problem("MongoDB database %q lacks collection(s) %s: start the aggregator once (it creates them) or fix jsonData.mongoDatabase", db, strings.Join(missing, ", "))
+	}
+	for _, c := range []string{metricdoc.CollHourly, metricdoc.CollDaily} {
+		if st, ok := colls[c]; ok {
+			h.note("%s: %s", c, st)
+		}
+	}
+	h.details["mongo"] = map[string]any{"database": db, "collections": colls}
+}
+
+// timeSeriesState describes a final-window collection: a time-series
+// collection with its TTL, or the regular-collection fallback the
+// aggregator uses on servers without time-series support.
+func timeSeriesState(typ string, opts bson.Raw) string {
+	if typ != "timeseries" {
+		return "regular collection (fallback for servers without time-series support; the aggregator expires old windows itself)"
+	}
+	ttl, ok := opts.Lookup("expireAfterSeconds").AsInt64OK()
+	if !ok {
+		return "time-series collection WITHOUT expireAfterSeconds: data is never expired, set it with collMod"
+	}
+	return fmt.Sprintf("time-series collection, expireAfterSeconds %d", ttl)
+}
+
+func (ds *Datasource) checkKafka(ctx context.Context, h *health) {
+	brokers := strings.Join(ds.cfg.brokers, ",")
+	md, err := ds.admin.Metadata(ctx, metricdoc.TopicRawEvents, metricdoc.TopicAggregated)
+	if err != nil {
+		h.problem("Kafka brokers %s are not reachable (%v): check jsonData.kafkaBrokers and the SASL/TLS settings", brokers, err)
+		return
+	}
+	topics := map[string]int{}
+	for _, t := range []string{metricdoc.TopicRawEvents, metricdoc.TopicAggregated} {
+		td, ok := md.Topics[t]
+		if !ok || td.Err != nil {
+			h.problem("Kafka topic %s is missing: create the topics (campaignpulse topics) or fix jsonData.kafkaBrokers", t)
+			continue
+		}
+		topics[t] = len(td.Partitions)
+	}
+	h.note("Kafka: %d broker(s)", len(md.Brokers))
+	h.details["kafka"] = map[string]any{"brokers": len(md.Brokers), "topics": topics, "consumerGroup": ds.cfg.KafkaConsumerGroup}
+}

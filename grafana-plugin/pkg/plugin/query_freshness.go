@@ -1,0 +1,43 @@
+package plugin
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/frames"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/request"
+)
+
+// queryFreshness reports, per app and source, the seconds since the newest
+// event the aggregator counted. The collection holds one small document per
+// (app, source), so it is read whole and filtered here.
+func (ds *Datasource) queryFreshness(ctx context.Context, q request.Query) (data.Frames, error) {
+	ctx, cancel := context.WithTimeout(ctx, ds.cfg.maxTime)
+	defer cancel()
+	cur, err := ds.db.Collection(metricdoc.CollFreshness).Find(ctx, bson.D{})
+	if err != nil {
+		return nil, downstream("read freshness", err)
+	}
+	var docs []metricdoc.Freshness
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, downstream("read freshness", err)
+	}
+	apps, filtered := q.Filters[metricdoc.DimApp]
+	now := ds.now()
+	rows := make([]frames.FreshnessRow, 0, len(docs))
+	for _, d := range docs {
+		if filtered && !slices.Contains(apps, d.AppID) {
+			continue
+		}
+		rows = append(rows, frames.FreshnessRow{AppID: d.AppID, Source: d.Source, Seconds: max(now.Sub(d.LastEventAt).Seconds(), 0)})
+	}
+	slices.SortFunc(rows, func(a, b frames.FreshnessRow) int {
+		return cmp.Or(cmp.Compare(a.AppID, b.AppID), cmp.Compare(a.Source, b.Source))
+	})
+	return data.Frames{frames.Freshness(rows)}, nil
+}

@@ -1,0 +1,68 @@
+package plugin
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/metrics"
+)
+
+// finalizedThrough is the time before which every window of g is in the
+// time-series collection for every partition: the minimum over the
+// checkpoints of raw_events. Zero when there are no checkpoints yet.
+func (ds *Datasource) finalizedThrough(ctx context.Context, g metricdoc.Granularity) (time.Time, error) {
+	ctx, cancel := context.WithTimeout(ctx, ds.cfg.maxTime)
+	defer cancel()
+	cur, err := ds.db.Collection(metricdoc.CollCheckpoints).Find(ctx, bson.D{})
+	if err != nil {
+		return time.Time{}, downstream("read checkpoints", err)
+	}
+	var cps []metricdoc.Checkpoint
+	if err := cur.All(ctx, &cps); err != nil {
+		return time.Time{}, downstream("read checkpoints", err)
+	}
+	var min time.Time
+	first := true
+	for _, cp := range cps {
+		if cp.Topic != metricdoc.TopicRawEvents {
+			continue
+		}
+		t := cp.FinalizedHour
+		if g == metricdoc.Day {
+			t = cp.FinalizedDay
+		}
+		if first || t.Before(min) {
+			min, first = t, false
+		}
+	}
+	return min, nil
+}
+
+// aggregate runs a planned pipeline. The context deadline makes the driver
+// send maxTimeMS, so the server stops a runaway query too.
+func (ds *Datasource) aggregate(ctx context.Context, part metrics.Part, groupBy []string, timed bool) ([]metrics.Row, error) {
+	ctx, cancel := context.WithTimeout(ctx, ds.cfg.maxTime)
+	defer cancel()
+	cur, err := ds.db.Collection(part.Collection).Aggregate(ctx, part.Pipeline, options.Aggregate().SetComment(clientName))
+	if err != nil {
+		return nil, downstream("aggregate "+part.Collection, err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	var rows []metrics.Row
+	for cur.Next(ctx) {
+		r, err := metrics.DecodeRow(cur.Current, groupBy, timed)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", part.Collection, err)
+		}
+		rows = append(rows, r)
+	}
+	if err := cur.Err(); err != nil {
+		return nil, downstream("aggregate "+part.Collection, err)
+	}
+	return rows, nil
+}
