@@ -19,6 +19,7 @@
 #   KAFKA_START_TIMEOUT    seconds to wait for metadata (default 90)
 #   KAFKA_STOP_TIMEOUT     seconds to wait after SIGTERM before SIGKILL (default 60)
 #   KAFKA_EXTRA_CONFIG     extra server.properties lines, newline separated (later lines win)
+#   KAFKA_OWNER_PID        when set, the broker is SIGKILLed once this process is gone (test helpers)
 #   MAVEN_OPTS / MVN       passed to / used as the Maven command (default mvn)
 set -euo pipefail
 
@@ -32,6 +33,7 @@ KAFKA_HEAP="${KAFKA_HEAP:--Xms256m -Xmx512m}"
 KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-90}"
 KAFKA_STOP_TIMEOUT="${KAFKA_STOP_TIMEOUT:-60}"
 KAFKA_EXTRA_CONFIG="${KAFKA_EXTRA_CONFIG:-}"
+KAFKA_OWNER_PID="${KAFKA_OWNER_PID:-}"
 MVN="${MVN:-mvn}"
 PID_FILE="$KAFKA_DIR/kafka.pid"
 
@@ -88,8 +90,14 @@ proc_is_broker() {
 }
 
 # cluster_id is a Kafka Uuid: 16 random bytes, base64url without padding (what random-uuid prints).
+# Like Uuid.randomUuid, it never starts with '-', which command-line parsers take for an option.
 cluster_id() {
-	head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
+	local id
+	while :; do
+		id="$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+		[[ "$id" == -* ]] || break
+	done
+	echo "$id"
 }
 
 write_config() {
@@ -159,6 +167,45 @@ rootLogger.appenderRef.err.ref = err
 EOF
 }
 
+# ready_class compiles Ready.java once per content when javac exists (saves a compile per start);
+# otherwise Java's single-file source launcher runs it.
+ready_class() {
+	local src="$ROOT/scripts/kafka/Ready.java" sum dir
+	if command -v javac >/dev/null 2>&1; then
+		sum="$(sha256sum "$src" | cut -c1-16)"
+		dir="$CACHE_DIR/ready-$sum"
+		if [[ ! -f "$dir/Ready.class" ]]; then
+			mkdir -p "$dir.tmp"
+			if javac -nowarn -cp "$1" -d "$dir.tmp" "$src" >/dev/null 2>&1; then
+				rm -rf "$dir" && mv "$dir.tmp" "$dir"
+			else
+				rm -rf "$dir.tmp"
+			fi
+		fi
+		if [[ -f "$dir/Ready.class" ]]; then
+			echo "-cp $1:$dir Ready"
+			return
+		fi
+	fi
+	echo "-cp $1 $src"
+}
+
+# watch_owner SIGKILLs the broker once the owner process is gone, so a test binary that dies
+# (panic, -timeout, kill) does not leave a broker holding ports and memory.
+watch_owner() {
+	local pid="$1" owner="$2"
+	(
+		sleep 1 # let nohup exec the JVM, so the cmdline check below sees it
+		while kill -0 "$owner" 2>/dev/null && proc_is_broker "$pid"; do
+			sleep 1
+		done
+		if proc_is_broker "$pid"; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	) </dev/null >/dev/null 2>&1 &
+	disown
+}
+
 port_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
@@ -194,11 +241,18 @@ cmd_start() {
 		-Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR/logs" \
 		-cp "$cp" kafka.Kafka "$KAFKA_DIR/server.properties" \
 		>"$KAFKA_DIR/logs/stdout.log" 2>&1 </dev/null &
-	echo $! >"$PID_FILE"
-	log "started pid $! on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT), waiting for metadata"
+	local pid=$!
+	echo "$pid" >"$PID_FILE"
+	log "started pid $pid on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT), waiting for metadata"
+	if [[ -n "$KAFKA_OWNER_PID" ]]; then
+		watch_owner "$pid" "$KAFKA_OWNER_PID"
+	fi
 
-	if ! java -cp "$cp" -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2-tools.properties" \
-		"$ROOT/scripts/kafka/Ready.java" "127.0.0.1:$KAFKA_PORT" "$KAFKA_START_TIMEOUT" >&2; then
+	local ready
+	ready="$(ready_class "$cp")"
+	# shellcheck disable=SC2086 # ready is "-cp <path> Ready" or the source file
+	if ! java -Dlog4j2.configurationFile="$KAFKA_DIR/log4j2-tools.properties" $ready \
+		"127.0.0.1:$KAFKA_PORT" "$KAFKA_START_TIMEOUT" >&2; then
 		if ! pid_alive; then
 			tail -n 30 "$KAFKA_DIR/logs/stdout.log" "$KAFKA_DIR/logs/server.log" >&2 2>/dev/null || true
 			die "broker exited during startup"
