@@ -24,8 +24,10 @@ type health struct {
 	details  map[string]any
 }
 
-func (h *health) problem(format string, a ...any) { h.problems = append(h.problems, fmt.Sprintf(format, a...)) }
-func (h *health) note(format string, a ...any)    { h.notes = append(h.notes, fmt.Sprintf(format, a...)) }
+func (h *health) problem(format string, a ...any) {
+	h.problems = append(h.problems, fmt.Sprintf(format, a...))
+}
+func (h *health) note(format string, a ...any) { h.notes = append(h.notes, fmt.Sprintf(format, a...)) }
 
 // CheckHealth pings MongoDB, checks the collections the aggregator creates
 // (and whether hourly/daily are time-series with TTL or the regular

@@ -7,6 +7,8 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/frames"
@@ -35,17 +37,28 @@ func (ds *Datasource) distinct(ctx context.Context, q request.Query) ([]string, 
 		from := metricdoc.WindowStart(metricdoc.Day, q.From, ds.cfg.loc)
 		filter = append(filter, bson.E{Key: metricdoc.FieldWindowStart, Value: bson.D{{Key: "$gte", Value: from}, {Key: "$lt", Value: q.To}}})
 	}
+	// $group rather than the distinct command: it takes maxTimeMS on
+	// every server (FerretDB v1's distinct does not) and has no 16 MB
+	// result limit.
+	pipeline := mongo.Pipeline{
+		{{Key: "$match", Value: filter}},
+		{{Key: "$group", Value: bson.D{{Key: metricdoc.FieldID, Value: "$" + metricdoc.MetaField(q.Dimension)}}}},
+	}
 	seen := map[string]bool{}
 	for _, coll := range []string{metricdoc.Day.Collection(), metricdoc.CollLive} {
-		var vals []string
-		res := ds.db.Collection(coll).Distinct(ctx, metricdoc.MetaField(q.Dimension), filter)
-		if err := res.Decode(&vals); err != nil {
+		cur, err := ds.db.Collection(coll).Aggregate(ctx, pipeline, options.Aggregate().SetComment(clientName))
+		if err != nil {
 			return nil, downstream("distinct "+q.Dimension+" in "+coll, err)
 		}
-		for _, v := range vals {
-			if v != "" {
+		for cur.Next(ctx) {
+			if v, ok := cur.Current.Lookup(metricdoc.FieldID).StringValueOK(); ok && v != "" {
 				seen[v] = true
 			}
+		}
+		err = cur.Err()
+		cur.Close(context.WithoutCancel(ctx))
+		if err != nil {
+			return nil, downstream("distinct "+q.Dimension+" in "+coll, err)
 		}
 	}
 	return slices.Sorted(maps.Keys(seen)), nil

@@ -1,0 +1,160 @@
+import {
+  CoreApp,
+  DataQueryRequest,
+  DataQueryResponse,
+  DataSourceInstanceSettings,
+  LiveChannelScope,
+  ScopedVars,
+  StreamingFrameAction,
+} from '@grafana/data';
+import { DataSourceWithBackend, getGrafanaLiveSrv, getTemplateSrv, TemplateSrv } from '@grafana/runtime';
+import { merge, Observable } from 'rxjs';
+
+import { CampaignPulseOptions, CampaignPulseQuery, DEFAULT_QUERIES, Dimension } from './types';
+import { VariableSupport } from './variables';
+
+/** Rows a live panel keeps at most, per query. */
+const LIVE_MAX_ROWS = 10000;
+
+/**
+ * The campaignpulse datasource. Panel, Explore and variable queries go to the
+ * Go backend through /api/ds/query; live metrics queries subscribe to the
+ * backend's stream over Grafana Live instead. Time macros ($__from, ...) are
+ * left for the backend, which expands them for alert rules too; only
+ * dashboard template variables are interpolated here.
+ */
+export class DataSource extends DataSourceWithBackend<CampaignPulseQuery, CampaignPulseOptions> {
+  constructor(
+    instanceSettings: DataSourceInstanceSettings<CampaignPulseOptions>,
+    private readonly templateSrv: TemplateSrv = getTemplateSrv()
+  ) {
+    super(instanceSettings);
+    this.variables = new VariableSupport(this);
+  }
+
+  getDefaultQuery(_app: CoreApp): Partial<CampaignPulseQuery> {
+    return DEFAULT_QUERIES.metrics;
+  }
+
+  filterQuery(query: CampaignPulseQuery): boolean {
+    return !query.hide;
+  }
+
+  /** Interpolates dashboard variables; multi-value variables become value lists. */
+  applyTemplateVariables(query: CampaignPulseQuery, scopedVars: ScopedVars): CampaignPulseQuery {
+    const out: CampaignPulseQuery = { ...query };
+    const text = (s: string) => this.templateSrv.replace(s, scopedVars);
+    if (query.filters) {
+      const filters: CampaignPulseQuery['filters'] = {};
+      for (const [dim, values] of Object.entries(query.filters)) {
+        filters[dim as Dimension] = (values ?? []).flatMap((v) => this.expandValues(v, scopedVars));
+      }
+      out.filters = filters;
+    }
+    if (query.groupBy) {
+      out.groupBy = query.groupBy.map((d) => text(d) as Dimension);
+    }
+    for (const key of ['granularity', 'consumerGroup', 'topic', 'dimension'] as const) {
+      const v = query[key];
+      if (typeof v === 'string' && v !== '') {
+        out[key] = text(v);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Renders one filter value. A value that is exactly a multi-value variable
+   * yields its selected values; "All" with the custom all value yields
+   * "$__all", which the backend reads as "no filter".
+   */
+  private expandValues(value: string, scopedVars: ScopedVars): string[] {
+    if (!value.includes('$') && !value.includes('[[')) {
+      return [value];
+    }
+    const rendered = this.templateSrv.replace(value, scopedVars, (v: string | string[]) =>
+      JSON.stringify(Array.isArray(v) ? v : [v])
+    );
+    if (rendered.startsWith('[') && rendered.endsWith(']')) {
+      try {
+        const list: unknown = JSON.parse(rendered);
+        if (Array.isArray(list) && list.every((x) => typeof x === 'string')) {
+          return list;
+        }
+      } catch {
+        // Not a single variable: keep the text as rendered.
+      }
+    }
+    return [rendered];
+  }
+
+  query(request: DataQueryRequest<CampaignPulseQuery>): Observable<DataQueryResponse> {
+    const live = request.targets.filter((t) => isLive(t) && this.filterQuery(t));
+    if (live.length === 0) {
+      return super.query(request);
+    }
+    const rest = request.targets.filter((t) => !isLive(t));
+    const streams = live.map((t) => this.stream(t, request));
+    if (rest.length === 0) {
+      return merge(...streams);
+    }
+    return merge(super.query({ ...request, targets: rest }), ...streams);
+  }
+
+  /** Subscribes to the backend stream of one live metrics query. */
+  private stream(target: CampaignPulseQuery, request: DataQueryRequest<CampaignPulseQuery>): Observable<DataQueryResponse> {
+    const query = this.applyTemplateVariables(target, request.scopedVars);
+    const { refId, datasource, hide, key, ...model } = query;
+    return getGrafanaLiveSrv().getDataStream({
+      key: `${request.requestId}-${refId}`,
+      addr: {
+        scope: LiveChannelScope.DataSource,
+        stream: this.uid,
+        path: streamPath(model),
+        data: model,
+      },
+      buffer: {
+        maxLength: LIVE_MAX_ROWS,
+        maxDelta: request.range.to.valueOf() - request.range.from.valueOf(),
+        action: StreamingFrameAction.Replace,
+      },
+    });
+  }
+}
+
+/** A metrics query marked live is answered by the backend's stream. */
+export function isLive(q: CampaignPulseQuery): boolean {
+  return q.live === true && (q.queryType ?? 'metrics') === 'metrics';
+}
+
+/**
+ * The Grafana Live channel path of a live query: "metrics/" and a stable
+ * hash of its interpolated model, so panels with equal queries share one
+ * backend stream and different ones never do. Live paths allow only
+ * [A-Za-z0-9_\-/=.].
+ */
+export function streamPath(model: object): string {
+  return `metrics/${fnv1a(canonicalJSON(model))}`;
+}
+
+function canonicalJSON(v: unknown): string {
+  if (Array.isArray(v)) {
+    return `[${v.map(canonicalJSON).join(',')}]`;
+  }
+  if (v && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJSON(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
