@@ -1,0 +1,241 @@
+package aggregate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sethvargo/go-retry"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/plugin/kprom"
+	"github.com/twmb/franz-go/plugin/kslog"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
+)
+
+// Aggregator consumes raw_events in a consumer group and keeps the metric
+// collections exact.
+type Aggregator struct {
+	opts  Options
+	rules *rules
+	store *metricstore.Store
+	log   *slog.Logger
+	m     *metrics
+	cl    *kgo.Client
+	adm   *kadm.Client
+
+	// mu guards the partition states; the poll loop holds it while it
+	// processes and flushes, the group callbacks while they add or drop.
+	mu      sync.Mutex
+	parts   map[int32]*partState
+	contrib map[int32]*tally // what this process added to events_total
+
+	dlqMu     sync.Mutex
+	dlqFailed map[int32]bool
+
+	stopping atomic.Bool // graceful: callbacks drop state without flushing
+	crashed  atomic.Bool // tests: behave like kill -9
+	ready    atomic.Bool
+	lastErr  atomic.Pointer[error]
+}
+
+// New builds an aggregator; Run starts it. The store must be open (it has
+// created the collections).
+func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheus.Registerer) (*Aggregator, error) {
+	opts.setDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	a := &Aggregator{
+		opts: opts, rules: opts.rules(), store: store, log: log, m: newMetrics(reg),
+		parts: make(map[int32]*partState), contrib: make(map[int32]*tally), dlqFailed: make(map[int32]bool),
+	}
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(opts.Brokers...),
+		kgo.ConsumerGroup(opts.Group),
+		kgo.ConsumeTopics(opts.Topic),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.DisableAutoCommit(),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.AdjustFetchOffsetsFn(a.assigned),
+		kgo.OnPartitionsRevoked(a.revoked),
+		kgo.OnPartitionsLost(a.lost),
+		kgo.WithLogger(kslog.New(log.With("component", "kafka"))),
+		kgo.WithHooks(kprom.NewMetrics("campaignpulse_aggregate_kafka", kprom.Registerer(reg))),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create kafka client: %w", err)
+	}
+	a.cl, a.adm = cl, kadm.NewClient(cl)
+	return a, nil
+}
+
+// Run consumes until ctx is canceled, then flushes and leaves the group.
+// Flush failures are retried with backoff while fetching is paused, so Run
+// returns an error only for a broken setup.
+func Run(ctx context.Context, opts Options, store *metricstore.Store, log *slog.Logger, reg prometheus.Registerer) error {
+	a, err := New(opts, store, log, reg)
+	if err != nil {
+		return err
+	}
+	return a.Run(ctx)
+}
+
+// Ready reports whether the aggregator owns partitions and its last flush
+// succeeded.
+func (a *Aggregator) Ready() error {
+	if p := a.lastErr.Load(); p != nil {
+		return *p
+	}
+	if !a.ready.Load() {
+		return errors.New("no partitions assigned yet")
+	}
+	return nil
+}
+
+// Run is the poll loop: process records, flush every FlushInterval.
+func (a *Aggregator) Run(ctx context.Context) error {
+	defer a.cl.Close()
+	backoff := newBackoff()
+	nextFlush := a.opts.Now().Add(a.opts.FlushInterval)
+	nextExpiry := a.opts.Now()
+	paused := false
+	for {
+		wait := max(nextFlush.Sub(a.opts.Now()), time.Millisecond)
+		pollCtx, cancel := context.WithTimeout(ctx, wait)
+		fetches := a.cl.PollRecords(pollCtx, a.opts.MaxPollRecords)
+		cancel()
+		if a.crashed.Load() {
+			return nil
+		}
+		if ctx.Err() != nil || fetches.IsClientClosed() {
+			return a.shutdown()
+		}
+		a.mu.Lock()
+		fetches.EachError(func(topic string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				a.m.kafkaErrors.WithLabelValues("fetch").Inc()
+				a.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
+			}
+		})
+		fetches.EachPartition(a.handle)
+		if now := a.opts.Now(); !now.Before(nextFlush) {
+			err := a.flush(ctx)
+			switch {
+			case err == nil:
+				a.lastErr.Store(nil)
+				if paused {
+					a.cl.ResumeFetchTopics(a.opts.Topic)
+					a.m.paused.Set(0)
+					a.log.Info("flush recovered; consuming again")
+					paused, backoff = false, newBackoff()
+				}
+				nextFlush = now.Add(a.opts.FlushInterval)
+			case ctx.Err() != nil:
+			default:
+				a.m.mongoErrors.Inc()
+				a.lastErr.Store(&err)
+				if !paused {
+					a.cl.PauseFetchTopics(a.opts.Topic)
+					a.m.paused.Set(1)
+					a.log.Error("flush failed; pausing consumption and retrying", "err", err)
+					paused = true
+				}
+				d, _ := backoff.Next()
+				nextFlush = now.Add(d)
+			}
+			a.ready.Store(len(a.parts) > 0)
+		}
+		if now := a.opts.Now(); !now.Before(nextExpiry) && !paused {
+			if n, err := a.store.Expire(ctx); err != nil {
+				a.log.Warn("application-side expiry failed", "err", err)
+			} else if n > 0 {
+				a.log.Info("expired old documents", "deleted", n)
+			}
+			nextExpiry = now.Add(a.opts.ExpiryInterval)
+		}
+		a.mu.Unlock()
+		a.cl.AllowRebalance()
+	}
+}
+
+func newBackoff() retry.Backoff {
+	return retry.WithJitterPercent(10, retry.WithCappedDuration(5*time.Second, retry.NewExponential(100*time.Millisecond)))
+}
+
+// shutdown writes what is in memory, then leaves the group.
+func (a *Aggregator) shutdown() error {
+	a.stopping.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a.mu.Lock()
+	err := a.flush(ctx)
+	a.mu.Unlock()
+	if err != nil {
+		a.log.Error("final flush failed; the next owner resumes from the last checkpoint", "err", err)
+	}
+	a.cl.AllowRebalance()
+	return nil
+}
+
+// crash stops the aggregator the way kill -9 would: nothing is flushed.
+func (a *Aggregator) crash() {
+	a.crashed.Store(true)
+	a.cl.Close()
+}
+
+// handle processes the records of one fetched partition.
+func (a *Aggregator) handle(fp kgo.FetchTopicPartition) {
+	ps := a.parts[fp.Partition]
+	if ps == nil {
+		return
+	}
+	for _, r := range fp.Records {
+		ms := r.Timestamp.UnixMilli()
+		switch {
+		case r.Offset < ps.replayTo:
+			if r.Offset >= ps.replayPos {
+				ps.replay(r.Value, ms)
+				ps.replayPos = r.Offset + 1
+			}
+			continue
+		case r.Offset < ps.next:
+			continue // delivered again after a seek
+		}
+		o, reason := ps.process(r.Value, r.Offset, ms, source(r))
+		if o == outDeadLettered {
+			a.deadLetter(r, reason)
+		}
+		if c := a.contrib[ps.p]; r.Offset >= c.offset {
+			c.offset = r.Offset + 1
+			c.counts[o]++
+			a.m.events[o].Inc()
+		}
+	}
+	a.m.lag.WithLabelValues(strconv.Itoa(int(fp.Partition))).Set(float64(max(fp.HighWatermark-ps.next, 0)))
+}
+
+// source returns the source header as one of the interned constants.
+func source(r *kgo.Record) string {
+	for _, h := range r.Headers {
+		if h.Key == metricdoc.HeaderSource {
+			switch string(h.Value) {
+			case metricdoc.SourcePush:
+				return metricdoc.SourcePush
+			case metricdoc.SourcePull:
+				return metricdoc.SourcePull
+			}
+			return string(h.Value)
+		}
+	}
+	return "unknown"
+}

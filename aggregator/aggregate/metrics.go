@@ -1,0 +1,79 @@
+package aggregate
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/event"
+)
+
+// metrics are the aggregator's Prometheus series (see docs/metrics.md).
+type metrics struct {
+	events       [numOutcomes]prometheus.Counter
+	deadLettered map[event.Reason]prometheus.Counter
+	partEvents   *prometheus.GaugeVec
+	windowsOpen  prometheus.Gauge
+	dedupSize    prometheus.Gauge
+	flush        prometheus.Histogram
+	mongoErrors  prometheus.Counter
+	kafkaErrors  *prometheus.CounterVec
+	finalized    *prometheus.CounterVec
+	watermark    *prometheus.GaugeVec
+	delay        *prometheus.GaugeVec
+	lag          *prometheus.GaugeVec
+	paused       prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	f := promauto.With(reg)
+	events := f.NewCounterVec(prometheus.CounterOpts{
+		Name: "campaignpulse_aggregate_events_total",
+		Help: "raw_events records by outcome (counted, duplicate, too_late, dead_lettered). Exact for the partitions this process owns: it starts from the checkpointed counts.",
+	}, []string{"outcome"})
+	dl := f.NewCounterVec(prometheus.CounterOpts{
+		Name: "campaignpulse_aggregate_dead_lettered_total",
+		Help: "Records sent to raw_events_dlq by this process, by reason.",
+	}, []string{"reason"})
+	m := &metrics{
+		deadLettered: make(map[event.Reason]prometheus.Counter),
+		partEvents: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "campaignpulse_aggregate_partition_events",
+			Help: "Records of an owned partition before its checkpoint, by outcome; sum over instances for the group total.",
+		}, []string{"partition", "outcome"}),
+		windowsOpen: f.NewGauge(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_windows_open", Help: "Windows kept in memory (not yet finalized)."}),
+		dedupSize:   f.NewGauge(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_dedup_identities", Help: "Event identities remembered for de-duplication."}),
+		flush: f.NewHistogram(prometheus.HistogramOpts{
+			Name: "campaignpulse_aggregate_flush_duration_seconds", Help: "Time to write one flush to MongoDB and Kafka.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}),
+		mongoErrors: f.NewCounter(prometheus.CounterOpts{Name: "campaignpulse_aggregate_mongo_write_errors_total", Help: "Failed MongoDB flushes (retried with backoff)."}),
+		kafkaErrors: f.NewCounterVec(prometheus.CounterOpts{Name: "campaignpulse_aggregate_kafka_errors_total", Help: "Kafka errors by operation (fetch, dlq, publish, commit)."}, []string{"op"}),
+		finalized:   f.NewCounterVec(prometheus.CounterOpts{Name: "campaignpulse_aggregate_windows_finalized_total", Help: "Windows appended to the time-series collections."}, []string{"granularity"}),
+		watermark:   f.NewGaugeVec(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_watermark_seconds", Help: "Partition watermark (newest event time minus allowed lateness), unix seconds."}, []string{"partition"}),
+		delay:       f.NewGaugeVec(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_watermark_delay_seconds", Help: "Wall clock minus the partition watermark."}, []string{"partition"}),
+		lag:         f.NewGaugeVec(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_consumer_lag_records", Help: "Fetch high watermark minus the next offset to process."}, []string{"partition"}),
+		paused:      f.NewGauge(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_paused", Help: "1 while consumption is paused because MongoDB writes fail."}),
+	}
+	for o := outcome(0); o < numOutcomes; o++ {
+		m.events[o] = events.WithLabelValues(o.String())
+	}
+	for _, r := range event.Reasons {
+		m.deadLettered[r] = dl.WithLabelValues(string(r))
+	}
+	for _, op := range []string{"fetch", "dlq", "publish", "commit"} {
+		m.kafkaErrors.WithLabelValues(op)
+	}
+	return m
+}
+
+func (m *metrics) forget(p int32) {
+	l := strconv.Itoa(int(p))
+	for o := outcome(0); o < numOutcomes; o++ {
+		m.partEvents.DeleteLabelValues(l, o.String())
+	}
+	m.watermark.DeleteLabelValues(l)
+	m.delay.DeleteLabelValues(l)
+	m.lag.DeleteLabelValues(l)
+}
