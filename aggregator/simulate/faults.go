@@ -2,8 +2,12 @@ package simulate
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
 )
 
 // Fault is an injectable misbehaviour of the Pull API.
@@ -14,7 +18,13 @@ const (
 	FaultNone        Fault = iota
 	FaultServerError       // answer ServerErrorStatus with a short body
 	FaultSlow              // hold the request SlowDelay, then answer normally
-	FaultDrop              // hijack the connection and close it without an answer
+	// FaultDrop hijacks the connection and closes it without an answer. Go's
+	// transport silently retries an idempotent request once when this
+	// happens on a reused keep-alive connection.
+	FaultDrop
+	// FaultTruncate answers 200 with a Content-Length, sends part of a CSV
+	// and closes the connection: the client sees an unexpected EOF.
+	FaultTruncate
 )
 
 func (f Fault) String() string {
@@ -27,6 +37,8 @@ func (f Fault) String() string {
 		return "slow"
 	case FaultDrop:
 		return "drop"
+	case FaultTruncate:
+		return "truncate"
 	}
 	return fmt.Sprintf("fault_%d", int(f))
 }
@@ -35,7 +47,7 @@ func (f Fault) String() string {
 // probabilities. Guarded by Server.mu.
 type faultState struct {
 	queue []Fault
-	prob  [4]float64
+	prob  [5]float64
 }
 
 // InjectFault makes the next n requests (reports and downloads alike) fail
@@ -106,6 +118,16 @@ func (s *Server) applyFault(f Fault, rw http.ResponseWriter, r *http.Request) bo
 		if err != nil {
 			panic(http.ErrAbortHandler) // HTTP/2: abort the stream instead
 		}
+		_ = conn.Close()
+		return false
+	case FaultTruncate:
+		conn, bw, err := http.NewResponseController(rw).Hijack()
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		_, _ = bw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\n")
+		_, _ = bw.WriteString(strings.Join(appsflyer.NewRowWriter(io.Discard, nil).Header()[:10], ","))
+		_ = bw.Flush()
 		_ = conn.Close()
 		return false
 	}
