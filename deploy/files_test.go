@@ -1,0 +1,155 @@
+package deploy
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
+	"go.yaml.in/yaml/v4"
+)
+
+func readRepoFile(t *testing.T, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", rel))
+	if err != nil {
+		t.Fatalf("read %s: %v", rel, err)
+	}
+	return string(b)
+}
+
+// TestVersionsAgree keeps the three places that name a version in step: the Go toolchain in
+// go.mod and the Dockerfile, and the Kafka release the tests run (pom) and compose deploys.
+func TestVersionsAgree(t *testing.T) {
+	goVersion := regexp.MustCompile(`(?m)^go (\S+)$`).FindStringSubmatch(readRepoFile(t, "go.mod"))
+	builder := regexp.MustCompile(`(?m)^FROM golang:(\S+?)(-\S+)? AS build$`).FindStringSubmatch(readRepoFile(t, "Dockerfile"))
+	if goVersion == nil || builder == nil || goVersion[1] != builder[1] {
+		t.Errorf("go.mod go %v vs Dockerfile golang:%v: want the same version", goVersion, builder)
+	}
+	pom := regexp.MustCompile(`<kafka.version>([^<]+)</kafka.version>`).FindStringSubmatch(readRepoFile(t, "scripts/kafka/pom.xml"))
+	p := loadProject(t)
+	if img := service(t, p, "kafka").Image; pom == nil || img != "apache/kafka:"+pom[1] {
+		t.Errorf("compose kafka image %q vs pom kafka.version %v: want the same release", img, pom)
+	}
+	if !strings.Contains(readRepoFile(t, "Dockerfile"), "./aggregator/cmd/campaignpulse") {
+		t.Errorf("Dockerfile does not build ./aggregator/cmd/campaignpulse")
+	}
+}
+
+// TestPrometheusScrapesOurServices checks every scrape target is a compose service on a port that
+// service listens on, and that both campaignpulse services are scraped.
+func TestPrometheusScrapesOurServices(t *testing.T) {
+	var cfg struct {
+		ScrapeConfigs []struct {
+			JobName       string `yaml:"job_name"`
+			StaticConfigs []struct {
+				Targets []string `yaml:"targets"`
+			} `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	if err := yaml.Unmarshal([]byte(readRepoFile(t, "deploy/prometheus/prometheus.yml")), &cfg); err != nil {
+		t.Fatalf("parse prometheus.yml: %v", err)
+	}
+	p := loadProject(t)
+	prom := service(t, p, "prometheus")
+	if m := mount(prom, "/etc/prometheus/prometheus.yml"); m == nil || !strings.HasSuffix(m.Source, "deploy/prometheus/prometheus.yml") {
+		t.Fatalf("prometheus: deploy/prometheus/prometheus.yml not mounted")
+	}
+	scraped := map[string]bool{}
+	for _, sc := range cfg.ScrapeConfigs {
+		for _, st := range sc.StaticConfigs {
+			for _, target := range st.Targets {
+				host, port, err := net.SplitHostPort(target)
+				if err != nil {
+					t.Errorf("job %s: target %q: %v", sc.JobName, target, err)
+					continue
+				}
+				if host == "localhost" {
+					continue
+				}
+				s, err := p.GetService(host)
+				if err != nil {
+					t.Errorf("job %s: target %q is no compose service", sc.JobName, target)
+					continue
+				}
+				if !listensOn(s, port) {
+					t.Errorf("job %s: %s does not listen on %s", sc.JobName, host, port)
+				}
+				if !sharesNetwork(prom, s) {
+					t.Errorf("job %s: prometheus and %s share no network", sc.JobName, host)
+				}
+				scraped[host] = true
+			}
+		}
+	}
+	for _, want := range []string{"ingest", "aggregate"} {
+		if !scraped[want] {
+			t.Errorf("prometheus does not scrape %s", want)
+		}
+	}
+}
+
+// TestMongoInitUsesGrantedSecrets checks the user-creation script reads only secrets the mongo
+// service is granted, and creates no user with more than readWrite on the pipeline database.
+func TestMongoInitUsesGrantedSecrets(t *testing.T) {
+	p := loadProject(t)
+	mongo := service(t, p, "mongo")
+	if m := mount(mongo, "/docker-entrypoint-initdb.d"); m == nil || !m.ReadOnly {
+		t.Fatalf("mongo: deploy/mongo/init not mounted read-only at /docker-entrypoint-initdb.d")
+	}
+	script := readRepoFile(t, "deploy/mongo/init/01-users.js")
+	var granted []string
+	for _, s := range mongo.Secrets {
+		granted = append(granted, s.Source)
+	}
+	uses := regexp.MustCompile(`secret\('([a-z_]+)'\)`).FindAllStringSubmatch(script, -1)
+	if len(uses) == 0 {
+		t.Fatal("01-users.js reads no secret")
+	}
+	for _, u := range uses {
+		if !slices.Contains(granted, u[1]) {
+			t.Errorf("01-users.js reads secret %q, not granted to mongo (granted %v)", u[1], granted)
+		}
+	}
+	for _, role := range regexp.MustCompile(`role: '([A-Za-z]+)'`).FindAllStringSubmatch(script, -1) {
+		if role[1] != "readWrite" && role[1] != "read" {
+			t.Errorf("01-users.js grants role %q; app users get readWrite or read only", role[1])
+		}
+	}
+	for _, svc := range []string{"ingest", "aggregate"} {
+		uri := env(service(t, p, svc), "CAMPAIGNPULSE_MONGO_URI")
+		if !strings.Contains(uri, "campaignpulse@mongo:27017") {
+			t.Errorf("%s: CAMPAIGNPULSE_MONGO_URI=%q, want the least-privilege campaignpulse user", svc, uri)
+		}
+	}
+}
+
+func listensOn(s types.ServiceConfig, port string) bool {
+	for _, v := range s.Environment {
+		if v != nil && strings.HasSuffix(*v, ":"+port) && strings.HasPrefix(*v, ":") {
+			return true
+		}
+	}
+	for _, a := range s.Command {
+		if strings.HasSuffix(a, ":"+port) {
+			return true
+		}
+	}
+	if s.HealthCheck != nil && strings.Contains(strings.Join(s.HealthCheck.Test, " "), ":"+port+"/") {
+		return true
+	}
+	return false
+}
+
+func sharesNetwork(a, b types.ServiceConfig) bool {
+	for n := range a.Networks {
+		if _, ok := b.Networks[n]; ok {
+			return true
+		}
+	}
+	return false
+}
