@@ -8,7 +8,6 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/frames"
@@ -46,7 +45,7 @@ func (ds *Datasource) distinct(ctx context.Context, q request.Query) ([]string, 
 	}
 	seen := map[string]bool{}
 	for _, coll := range []string{metricdoc.Day.Collection(), metricdoc.CollLive} {
-		cur, err := ds.db.Collection(coll).Aggregate(ctx, pipeline, options.Aggregate().SetComment(clientName))
+		cur, err := ds.db.Collection(coll).Aggregate(ctx, pipeline, ds.aggregateOptions())
 		if err != nil {
 			return nil, downstream("distinct "+q.Dimension+" in "+coll, err)
 		}

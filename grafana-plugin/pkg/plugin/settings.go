@@ -172,3 +172,14 @@ func tlsConfig(on bool, caPEM string, skipVerify bool, field string) (*tls.Confi
 	}
 	return cfg, nil
 }
+
+// InstanceSettings builds what Grafana would pass for a provisioned
+// datasource, for running the plugin in-process (the all-in-one binary)
+// and in tests. secure holds the secureJsonData keys (SecureMongoURI, ...).
+func InstanceSettings(s Settings, secure map[string]string) backend.DataSourceInstanceSettings {
+	js, _ := json.Marshal(s) // a struct of strings, bools and ints always marshals
+	return backend.DataSourceInstanceSettings{
+		ID: 1, UID: "campaignpulse", Name: "campaignpulse", Type: PluginID,
+		JSONData: js, DecryptedSecureJSONData: secure,
+	}
+}

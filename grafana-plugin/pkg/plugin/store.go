@@ -48,7 +48,7 @@ func (ds *Datasource) finalizedThrough(ctx context.Context, g metricdoc.Granular
 func (ds *Datasource) aggregate(ctx context.Context, part metrics.Part, groupBy []string, timed bool) ([]metrics.Row, error) {
 	ctx, cancel := context.WithTimeout(ctx, ds.cfg.maxTime)
 	defer cancel()
-	cur, err := ds.db.Collection(part.Collection).Aggregate(ctx, part.Pipeline, options.Aggregate().SetComment(clientName))
+	cur, err := ds.db.Collection(part.Collection).Aggregate(ctx, part.Pipeline, ds.aggregateOptions())
 	if err != nil {
 		return nil, downstream("aggregate "+part.Collection, err)
 	}
@@ -65,4 +65,11 @@ func (ds *Datasource) aggregate(ctx context.Context, part metrics.Part, groupBy 
 		return nil, downstream("aggregate "+part.Collection, err)
 	}
 	return rows, nil
+}
+
+// aggregateOptions bounds an aggregation on the server too. The driver
+// never derives maxTimeMS for cursor-returning commands (DRIVERS-2722), so
+// it is set explicitly; the context deadline bounds the client side.
+func (ds *Datasource) aggregateOptions() *options.AggregateOptionsBuilder {
+	return options.Aggregate().SetComment(clientName).SetCustom(bson.M{"maxTimeMS": ds.cfg.MongoMaxTimeMS})
 }
