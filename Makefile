@@ -10,7 +10,7 @@ PLUGIN_DIST := grafana-plugin/dist
 PLUGIN_BIN := $(PLUGIN_DIST)/gpx_campaignpulse_linux_amd64
 GOTEST_TIMEOUT ?= 20m
 
-.PHONY: all build plugin run test test-go lint fmt vet clean
+.PHONY: all build plugin run test test-go lint fmt vet clean chaos
 
 all: build
 
@@ -44,6 +44,10 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+
+## chaos: SIGKILL the aggregator at random points and take MongoDB away; totals must stay exact
+chaos: $(BIN)
+	$(GO) run ./aggregator/cmd/chaos --binary $(BIN) $(CHAOS_ARGS)
 
 clean:
 	rm -rf bin $(PLUGIN_DIST) .run

@@ -1,0 +1,305 @@
+package chaos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
+)
+
+// Options configure one chaos run. Zero values take the defaults.
+type Options struct {
+	// Binary is the campaignpulse executable. Required.
+	Binary string
+	// Brokers of a running Kafka cluster; empty starts an in-process one.
+	Brokers []string
+	// Dir holds FerretDB's files and the aggregator logs. Default: a new
+	// temporary directory.
+	Dir string
+	// Events is the number of deliveries fed to raw_events. Default 30000.
+	Events int
+	// Partitions of raw_events. Default 6.
+	Partitions int32
+	// Kills is the minimum number of SIGKILLs. Default 12.
+	Kills int
+	// StoreOutages is how many times MongoDB goes away during the run
+	// (for OutageLength each). Default 3.
+	StoreOutages int
+	// OutageLength is how long the store stays away. Default 3s.
+	OutageLength time.Duration
+	// Instances is how many aggregators run at once in one group. Default 2.
+	Instances int
+	// Seed fixes traffic and kill timing. Default 1.
+	Seed int64
+	// Log receives progress; default discards.
+	Log *slog.Logger
+}
+
+func (o *Options) defaults() error {
+	if o.Binary == "" {
+		return errors.New("chaos: binary: path to the campaignpulse executable is required")
+	}
+	if _, err := os.Stat(o.Binary); err != nil {
+		return fmt.Errorf("chaos: binary: %w", err)
+	}
+	if o.Events == 0 {
+		o.Events = 30000
+	}
+	if o.Partitions == 0 {
+		o.Partitions = 6
+	}
+	if o.Kills == 0 {
+		o.Kills = 12
+	}
+	if o.StoreOutages == 0 {
+		o.StoreOutages = 3
+	}
+	if o.OutageLength == 0 {
+		o.OutageLength = 3 * time.Second
+	}
+	if o.Instances == 0 {
+		o.Instances = 2
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Kills      int
+	Outages    int
+	Produced   int64
+	Accounting Accounting
+	Mismatches []Mismatch
+	Dir        string
+}
+
+// Summary is the one-line verdict `make chaos` ends with.
+func (r *Result) Summary() string {
+	return fmt.Sprintf("chaos: kills=%d produced=%d counted=%d duplicates=%d too_late=%d dead_lettered=%d mismatched_windows=%d",
+		r.Kills, r.Produced, r.Accounting.Counted, r.Accounting.Duplicates, r.Accounting.TooLate, r.Accounting.DeadLettered, len(r.Mismatches))
+}
+
+// OK reports whether the run proved exactly-once: every window equal to the
+// truth and every produced record accounted for exactly once.
+func (r *Result) OK() bool {
+	a := r.Accounting
+	return len(r.Mismatches) == 0 && a.Holds() && a.Processed == r.Produced
+}
+
+const database = "campaignpulse_chaos"
+
+// Run executes one chaos scenario and returns its result; err is set when
+// the run itself could not be carried out (not when totals are wrong).
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	log := o.Log
+	if o.Dir == "" {
+		d, err := os.MkdirTemp("", "campaignpulse-chaos-")
+		if err != nil {
+			return nil, fmt.Errorf("chaos dir: %w", err)
+		}
+		o.Dir = d
+	}
+	res := &Result{Dir: o.Dir}
+	rng := rand.New(rand.NewPCG(uint64(o.Seed), 99))
+
+	// MongoDB: FerretDB in this process, restarted on the same files and port
+	// for outages, so the aggregators reconnect to "the same server".
+	mongoAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	mongoDir := filepath.Join(o.Dir, "mongo")
+	store, err := embedded.StartMongo(ctx, mongoDir, mongoAddr, log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { store.Close() }()
+	mongoURI := store.URI()
+
+	brokers := o.Brokers
+	if len(brokers) == 0 {
+		k, err := embedded.StartKafka("")
+		if err != nil {
+			return nil, err
+		}
+		defer k.Close()
+		brokers = k.Brokers()
+	}
+	pubOpts := publish.Options{Brokers: brokers, RawPartitions: o.Partitions}.WithDefaults()
+	cl, err := publish.NewClient(pubOpts, "chaos", log, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	if err := publish.EnsureTopics(ctx, kadm.NewClient(cl), pubOpts, log); err != nil {
+		return nil, fmt.Errorf("chaos topics: %w", err)
+	}
+
+	f, err := newFeed(o.Seed, o.Events, time.UTC)
+	if err != nil {
+		return nil, err
+	}
+
+	args := []string{
+		"--kafka.brokers", strings.Join(brokers, ","),
+		"--mongo.uri", mongoURI,
+		"--mongo.database", database,
+		"--http.addr", "127.0.0.1:0",
+		"--aggregate.flush-interval", "200ms",
+	}
+	var procs []*proc
+	nextID := 0
+	spawn := func() error {
+		p, err := startAggregator(o.Binary, o.Dir, nextID, args)
+		if err != nil {
+			return err
+		}
+		nextID++
+		procs = append(procs, p)
+		return nil
+	}
+	defer func() {
+		for _, p := range procs {
+			if _, done := p.exited(); !done {
+				p.kill()
+			}
+		}
+	}()
+	for range o.Instances {
+		if err := spawn(); err != nil {
+			return nil, err
+		}
+	}
+
+	// Feed while killing: production is spread over most of the kill phase.
+	killGap := func() time.Duration { return 700*time.Millisecond + time.Duration(rng.Int64N(int64(2*time.Second))) }
+	spread := time.Duration(o.Kills) * 1500 * time.Millisecond
+	type produced struct {
+		n   int64
+		err error
+	}
+	prodDone := make(chan produced, 1)
+	go func() {
+		n, err := f.produce(ctx, cl, spread)
+		prodDone <- produced{n, err}
+	}()
+
+	outageEvery := max(o.Kills/max(o.StoreOutages, 1), 1)
+	var prod *produced
+	for res.Kills < o.Kills || prod == nil {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case p := <-prodDone:
+			if p.err != nil {
+				return nil, p.err
+			}
+			prod = &p
+			continue
+		case <-time.After(killGap()):
+		}
+		// A process that died on its own is a failure of the product.
+		for _, p := range procs {
+			if err, done := p.exited(); done {
+				return nil, fmt.Errorf("aggregator %d exited by itself: %v (log %s)", p.id, err, p.log.Name())
+			}
+		}
+		victim := rng.IntN(len(procs))
+		procs[victim].kill()
+		procs = append(procs[:victim], procs[victim+1:]...)
+		res.Kills++
+		log.Info("chaos: killed an aggregator", "kills", res.Kills)
+		if res.Outages < o.StoreOutages && res.Kills%outageEvery == 0 {
+			store.Close()
+			log.Info("chaos: store down", "for", o.OutageLength)
+			time.Sleep(o.OutageLength)
+			if store, err = embedded.StartMongo(ctx, mongoDir, mongoAddr, log); err != nil {
+				return nil, fmt.Errorf("restart store: %w", err)
+			}
+			res.Outages++
+		}
+		if err := spawn(); err != nil {
+			return nil, err
+		}
+	}
+	res.Produced = prod.n
+
+	// Let the survivors catch up, then stop them cleanly.
+	mc, err := mongo.Connect(options.Client().ApplyURI(mongoURI))
+	if err != nil {
+		return nil, fmt.Errorf("chaos oracle connect: %w", err)
+	}
+	defer mc.Disconnect(context.WithoutCancel(ctx))
+	db := mc.Database(database)
+	if err := waitCaughtUp(ctx, db, res.Produced, 3*time.Minute); err != nil {
+		return nil, err
+	}
+	for _, p := range procs {
+		if err := p.stop(30 * time.Second); err != nil {
+			return nil, err
+		}
+	}
+	procs = nil
+
+	stored, err := ReadStored(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	res.Accounting = stored.Accounting
+	res.Mismatches = Compare(f.truth, stored)
+	return res, nil
+}
+
+// waitCaughtUp polls the checkpoints until they cover every produced record.
+func waitCaughtUp(ctx context.Context, db *mongo.Database, produced int64, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	var last int64
+	for {
+		s, err := ReadStored(ctx, db)
+		if err == nil {
+			last = s.Accounting.Processed
+			if last >= produced {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("aggregators did not catch up within %s: checkpoints cover %d of %d records (last error: %v)", timeout, last, produced, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
