@@ -55,3 +55,17 @@ clean:
 FORCE:
 
 # ---- targets added by the part owners below ----
+
+# ---- real Apache Kafka broker (scripts/kafka.sh, aggregator/realkafka); owner: kafka/infra ----
+.PHONY: kafka-start kafka-stop test-realkafka
+
+## kafka-start / kafka-stop: a KRaft broker on 127.0.0.1:19092 from the Maven Central jars (Java 17)
+kafka-start:
+	scripts/kafka.sh start
+
+kafka-stop:
+	scripts/kafka.sh stop
+
+## test-realkafka: the real-broker suite (kill -9 and graceful restarts); fails if java/mvn are missing
+test-realkafka:
+	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -timeout 10m ./aggregator/realkafka/...
