@@ -190,11 +190,17 @@ func (p *Pusher) do(ctx context.Context, body []byte, query url.Values) (int, er
 	}
 	resp, err := p.opts.Client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("push to %s: %w", p.base.Redacted(), scrubURLError(err))
+		return 0, fmt.Errorf("push to %s: %w", safeURL(p.base), scrubURLError(err))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
 	return resp.StatusCode, nil
+}
+
+// safeURL is the endpoint without credentials or query (which may carry a
+// token), for errors and logs.
+func safeURL(u *url.URL) string {
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 // scrubURLError drops the URL (which may carry query fields) from a client
