@@ -69,3 +69,12 @@ kafka-stop:
 ## test-realkafka: the real-broker suite (kill -9 and graceful restarts); fails if java/mvn are missing
 test-realkafka:
 	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -timeout 10m ./aggregator/realkafka/...
+
+# ---- grafana-plugin (issue 4) ----
+.PHONY: plugin-contract plugin-bench
+## plugin-contract: build the plugin binary, launch it like Grafana and call every handler against FerretDB + kfake
+plugin-contract:
+	@GO=$(GO) bash grafana-plugin/contract/run.sh
+## plugin-bench: frame shaping, 30 days x hourly x 200 campaigns
+plugin-bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./grafana-plugin/pkg/frames/
