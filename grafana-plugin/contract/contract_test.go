@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"maps"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -356,4 +357,34 @@ func TestRunStream(t *testing.T) {
 	waitFor(10)
 	upd(1, 4, 30)
 	waitFor(11)
+}
+
+// TestBinaryRefusesDirectRun: without Grafana's magic cookie the binary
+// says it is a plugin and exits non-zero, as go-plugin servers do.
+func TestBinaryRefusesDirectRun(t *testing.T) {
+	h := need(t)
+	cmd := exec.Command(h.bin)
+	cmd.Env = []string{}
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "This binary is a plugin") {
+		t.Fatalf("direct run: err %v, output %q", err, out)
+	}
+}
+
+// TestLagOfGroupWithoutCommits: a group that never committed shows the
+// whole retained topic as lag and says so in a notice.
+func TestLagOfGroupWithoutCommits(t *testing.T) {
+	h := need(t)
+	s := h.seed
+	f := ok(t, h.query(t, nil, map[string]any{"queryType": "lag", "consumerGroup": "nobody", "measure": "lag_records"}, s.base, s.now))[0]
+	var total int64
+	for i := range f.Rows() {
+		total += f.Fields[2].At(i).(int64)
+	}
+	if total != 10+5+4 {
+		t.Errorf("lag of a group without commits = %d, want every record (19)", total)
+	}
+	if len(f.Meta.Notices) != 1 || !strings.Contains(f.Meta.Notices[0].Text, `"nobody" has no committed offsets`) {
+		t.Errorf("notices = %+v", f.Meta.Notices)
+	}
 }

@@ -25,6 +25,7 @@ import (
 
 // harness is the running world: peers, seed and the launched plugin.
 type harness struct {
+	bin    string
 	kafka  *embedded.Kafka
 	mongo  *embedded.Mongo
 	client *goplugin.Client
@@ -75,6 +76,7 @@ func start(dir string) (*harness, error) {
 	ctx := context.Background()
 	h := &harness{}
 	bin := filepath.Join(dir, "gpx_campaignpulse_"+runtime.GOOS+"_"+runtime.GOARCH)
+	h.bin = bin
 	build := exec.Command("go", "build", "-o", bin, "../pkg")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {

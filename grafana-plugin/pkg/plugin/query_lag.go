@@ -23,12 +23,16 @@ const lagTimeout = 10 * time.Second
 func (ds *Datasource) queryLag(ctx context.Context, q request.Query) (data.Frames, error) {
 	ctx, cancel := context.WithTimeout(ctx, lagTimeout)
 	defer cancel()
-	rows, err := ds.lag(ctx, q.ConsumerGroup, q.Topic)
+	rows, committed, err := ds.lag(ctx, q.ConsumerGroup, q.Topic)
 	if err != nil {
 		return nil, err
 	}
 	f := frames.Lag(rows, q.Measure)
 	f.Meta.ExecutedQueryString = fmt.Sprintf("consumer group %q, topic %q", q.ConsumerGroup, q.Topic)
+	if !committed {
+		f.Meta.Notices = append(f.Meta.Notices, data.Notice{Severity: data.NoticeSeverityWarning,
+			Text: fmt.Sprintf("consumer group %q has no committed offsets on %s: lag counts from the log start", q.ConsumerGroup, q.Topic)})
+	}
 	return data.Frames{f}, nil
 }
 
@@ -43,30 +47,30 @@ type partLag struct {
 // partition of the topic is reported: one the group never committed to
 // counts from the log start, so a group without members or commits still
 // shows its backlog, and an idle partition shows 0.
-func (ds *Datasource) lag(ctx context.Context, group, topic string) ([]frames.LagRow, error) {
+func (ds *Datasource) lag(ctx context.Context, group, topic string) (rows []frames.LagRow, committed bool, err error) {
 	starts, err := ds.admin.ListStartOffsets(ctx, topic)
 	if err != nil {
-		return nil, downstream("list start offsets", err)
+		return nil, false, downstream("list start offsets", err)
 	}
 	ends, err := ds.admin.ListEndOffsets(ctx, topic)
 	if err != nil {
-		return nil, downstream("list end offsets", err)
+		return nil, false, downstream("list end offsets", err)
 	}
 	if err := ends.Error(); err != nil {
 		if errors.Is(err, kerr.UnknownTopicOrPartition) {
-			return nil, request.Errorf("topic %q does not exist", topic)
+			return nil, false, request.Errorf("topic %q does not exist", topic)
 		}
-		return nil, downstream("list end offsets", err)
+		return nil, false, downstream("list end offsets", err)
 	}
 	commits, err := ds.admin.FetchOffsetsForTopics(ctx, group, topic)
 	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
-		return nil, downstream("fetch offsets of group "+group, err)
+		return nil, false, downstream("fetch offsets of group "+group, err)
 	}
 	var parts []partLag
 	ends.Each(func(e kadm.ListedOffset) {
 		p := partLag{partition: e.Partition, end: e.Offset, next: -1}
-		if c, ok := commits.Lookup(topic, e.Partition); ok && c.Err == nil {
-			p.next = c.At
+		if c, ok := commits.Lookup(topic, e.Partition); ok && c.Err == nil && c.At >= 0 {
+			p.next, committed = c.At, true
 		}
 		if s, ok := starts.Lookup(topic, e.Partition); ok && s.Err == nil && p.next < s.Offset {
 			// Never committed, or the commit was deleted by retention:
@@ -81,7 +85,7 @@ func (ds *Datasource) lag(ctx context.Context, group, topic string) ([]frames.La
 	slices.SortFunc(parts, func(a, b partLag) int { return int(a.partition - b.partition) })
 
 	ages := ds.oldestUnconsumedAges(ctx, topic, parts)
-	rows := make([]frames.LagRow, len(parts))
+	rows = make([]frames.LagRow, len(parts))
 	for i, p := range parts {
 		rows[i] = frames.LagRow{Topic: topic, Partition: p.partition, Records: max(p.end-p.next, 0)}
 		if rows[i].Records == 0 {
@@ -91,7 +95,7 @@ func (ds *Datasource) lag(ctx context.Context, group, topic string) ([]frames.La
 			rows[i].Seconds = &age
 		}
 	}
-	return rows, nil
+	return rows, committed, nil
 }
 
 // oldestUnconsumedAges reads the record at each lagging partition's first

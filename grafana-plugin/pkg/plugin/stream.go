@@ -32,6 +32,8 @@ const (
 	// updateSkew: updates for a window are produced after the window
 	// starts; an hour of margin covers producer clock skew.
 	updateSkew = time.Hour
+	// catchUpLimit bounds how long the first frame waits for the backlog.
+	catchUpLimit = 2 * time.Second
 )
 
 // StreamPath is the Live channel path for a metrics query showing the last
@@ -114,11 +116,17 @@ func (ds *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReque
 	sp := spec(q)
 	var lastWindows []time.Time
 	dirty, sent := false, false
+	// The first frame waits until the backlog is read (a poll that times
+	// out empty) or catchUpLimit passed, so it does not show partial sums.
+	caughtUp, catchUpEnd := false, time.Now().Add(catchUpLimit)
 	next := time.Now()
 	for ctx.Err() == nil {
 		pctx, cancel := context.WithTimeout(ctx, streamTick)
 		fetches := cl.PollFetches(pctx)
 		cancel()
+		if fetches.NumRecords() == 0 || time.Now().After(catchUpEnd) {
+			caughtUp = true
+		}
 		fetches.EachError(func(t string, p int32, err error) {
 			if ctx.Err() == nil && pctx.Err() == nil {
 				ds.log.Warn("stream fetch", "topic", t, "partition", p, "err", err)
@@ -133,7 +141,7 @@ func (ds *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReque
 				dirty = true
 			}
 		})
-		if time.Now().Before(next) && sent {
+		if !caughtUp || (time.Now().Before(next) && sent) {
 			continue
 		}
 		windows := streamWindows(q.Granularity, ds.now(), span, ds.cfg.loc)
