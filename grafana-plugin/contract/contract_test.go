@@ -357,6 +357,20 @@ func TestRunStream(t *testing.T) {
 	waitFor(10)
 	upd(1, 4, 30)
 	waitFor(11)
+
+	// The frontend's form: an opaque channel id, the model as subscription
+	// data. Its first frame comes after the backlog is read: already 11.
+	model := []byte(`{"queryType":"metrics","measure":"installs","granularity":"hour","live":true,"filters":{"campaign":["live-x"]}}`)
+	sub, err = h.stream.SubscribeStream(ctx, &pluginv2.SubscribeStreamRequest{PluginContext: pc, Path: "metrics/5e1f00aa", Data: model})
+	if err != nil || sub.Status != pluginv2.SubscribeStreamResponse_OK {
+		t.Fatalf("subscribe with data: %v %v", sub, err)
+	}
+	if run, err = h.stream.RunStream(ctx, &pluginv2.RunStreamRequest{PluginContext: pc, Path: "metrics/5e1f00aa", Data: model}); err != nil {
+		t.Fatalf("RunStream with data: %v", err)
+	}
+	if got := current(); got != 11 {
+		t.Errorf("first frame of a new subscriber = %d, want 11", got)
+	}
 }
 
 // TestBinaryRefusesDirectRun: without Grafana's magic cookie the binary

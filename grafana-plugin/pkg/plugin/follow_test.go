@@ -63,13 +63,21 @@ func TestStreamPathRoundTrip(t *testing.T) {
 			t.Fatalf("path %q has %q, not allowed in a Grafana Live channel", path, c)
 		}
 	}
-	q, span, err := ds.parseStreamPath(path)
+	q, span, err := ds.parseStream(path, nil)
 	if err != nil || span != 2*time.Hour || q.Measure != metricdoc.MeasureEvents || q.Filters["campaign"][0] != "x" {
 		t.Fatalf("round trip: %+v %v %v", q, span, err)
 	}
-	for _, bad := range []string{"other/1/e30", "metrics/0/e30", "metrics/99999999/e30", "metrics/60/!!", "metrics/60"} {
-		if _, _, err := ds.parseStreamPath(bad); err == nil {
+	for _, bad := range []string{"other/1/e30", "metrics/0/e30", "metrics/99999999/e30", "metrics/60/!!", "metrics/60", "metrics/"} {
+		if _, _, err := ds.parseStream(bad, nil); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+	// The frontend's form: an opaque id and the model as subscription data.
+	q, span, err = ds.parseStream("metrics/9f3a01bc", []byte(`{"queryType":"metrics","measure":"installs","live":true,"filters":{"campaign":["y"]}}`))
+	if err != nil || span != defaultSpan || q.Filters["campaign"][0] != "y" {
+		t.Fatalf("frontend path: %+v %v %v", q, span, err)
+	}
+	if _, _, err := ds.parseStream("metrics/9f3a01bc", []byte(`{"filters":{"$where":["1"]}}`)); err == nil {
+		t.Error("operator filter accepted in subscription data")
 	}
 }

@@ -32,6 +32,8 @@ const (
 	// updateSkew: updates for a window are produced after the window
 	// starts; an hour of margin covers producer clock skew.
 	updateSkew = time.Hour
+	// defaultSpan is what a stream shows when its path has no range.
+	defaultSpan = 24 * time.Hour
 	// catchUpLimit bounds how long the first frame waits for the backlog.
 	catchUpLimit = 2 * time.Second
 )
@@ -50,23 +52,29 @@ func StreamPath(q metricdoc.Query, span time.Duration) (string, error) {
 	return streamPrefix + strconv.FormatInt(int64(span/time.Second), 10) + "/" + base64.RawURLEncoding.EncodeToString(js), nil
 }
 
-// parseStreamPath validates a channel path like a query, with the range
-// ending now.
-func (ds *Datasource) parseStreamPath(path string) (request.Query, time.Duration, error) {
+// parseStream validates a channel like a query, with the range ending
+// now. Two path forms are accepted: "metrics/<seconds>/<base64url(JSON)>"
+// (StreamPath), and "metrics/<id>" with the query JSON in the subscription
+// data, as the frontend sends it; the latter shows the last defaultSpan.
+func (ds *Datasource) parseStream(path string, payload []byte) (request.Query, time.Duration, error) {
 	rest, ok := strings.CutPrefix(path, streamPrefix)
-	if !ok {
+	if !ok || rest == "" {
 		return request.Query{}, 0, request.Errorf("stream path must start with %q", streamPrefix)
 	}
-	secs, enc, ok := strings.Cut(rest, "/")
-	n, err := strconv.ParseInt(secs, 10, 64)
-	if !ok || err != nil || n <= 0 || time.Duration(n)*time.Second > maxStreamSpan {
-		return request.Query{}, 0, request.Errorf("stream path range %q is not 1..%d seconds", secs, int64(maxStreamSpan/time.Second))
+	span := defaultSpan
+	js := payload
+	if secs, enc, encoded := strings.Cut(rest, "/"); encoded {
+		n, err := strconv.ParseInt(secs, 10, 64)
+		if err != nil || n <= 0 || time.Duration(n)*time.Second > maxStreamSpan {
+			return request.Query{}, 0, request.Errorf("stream path range %q is not 1..%d seconds", secs, int64(maxStreamSpan/time.Second))
+		}
+		if js, err = base64.RawURLEncoding.DecodeString(enc); err != nil {
+			return request.Query{}, 0, request.Errorf("stream path query is not base64url: %v", err)
+		}
+		span = time.Duration(n) * time.Second
+	} else if len(js) == 0 {
+		return request.Query{}, 0, request.Errorf("stream %q carries no query: encode it in the path or send it as subscription data", path)
 	}
-	js, err := base64.RawURLEncoding.DecodeString(enc)
-	if err != nil {
-		return request.Query{}, 0, request.Errorf("stream path query is not base64url: %v", err)
-	}
-	span := time.Duration(n) * time.Second
 	now := ds.now()
 	q, err := request.Parse(backend.DataQuery{RefID: "stream", JSON: js, TimeRange: backend.TimeRange{From: now.Add(-span), To: now}}, request.Defaults{})
 	if err != nil {
@@ -80,7 +88,7 @@ func (ds *Datasource) parseStreamPath(path string) (request.Query, time.Duration
 
 // SubscribeStream accepts any valid metrics channel path.
 func (ds *Datasource) SubscribeStream(_ context.Context, req *backend.SubscribeStreamRequest) (*backend.SubscribeStreamResponse, error) {
-	if _, _, err := ds.parseStreamPath(req.Path); err != nil {
+	if _, _, err := ds.parseStream(req.Path, req.Data); err != nil {
 		ds.log.Debug("subscribe rejected", "path", req.Path, "err", err)
 		return &backend.SubscribeStreamResponse{Status: backend.SubscribeStreamStatusNotFound}, nil
 	}
@@ -96,7 +104,7 @@ func (ds *Datasource) PublishStream(context.Context, *backend.PublishStreamReque
 // shown and sends a frame whenever the shown windows change, until Grafana
 // cancels ctx (the last subscriber left).
 func (ds *Datasource) RunStream(ctx context.Context, req *backend.RunStreamRequest, sender *backend.StreamSender) error {
-	q, span, err := ds.parseStreamPath(req.Path)
+	q, span, err := ds.parseStream(req.Path, req.Data)
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,9 @@ type wire struct {
 	MaxDataPoints int64           `json:"maxDataPoints"`
 	Hide          bool            `json:"hide"`
 	Key           string          `json:"key"`
+	// Live is the frontend's flag to answer a metrics query over Grafana
+	// Live (RunStream) instead of QueryData; the backend accepts and ignores it.
+	Live bool `json:"live"`
 }
 
 // Parse decodes and validates one Grafana query.
