@@ -110,3 +110,10 @@ func (w *World) Events() []*Event { return w.store.all() }
 func (w *World) Query(app, report string, from, to time.Time) []*Event {
 	return w.store.query(app, report, from, to)
 }
+
+// Len returns the number of valid events generated so far.
+func (w *World) Len() int {
+	w.store.mu.Lock()
+	defer w.store.mu.Unlock()
+	return w.store.n
+}

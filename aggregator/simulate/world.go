@@ -139,10 +139,13 @@ func NewWorld(seed int64, opts WorldOptions) (*World, error) {
 	return w, nil
 }
 
+// sourceAbbrev is how marketers abbreviate a source in campaign names.
+var sourceAbbrev = map[string]string{"Facebook Ads": "FB", "googleadwords_int": "GAds", "tiktokglobal_int": "TT", "apple_search_ads": "ASA"}
+
 func newCampaign(rng *rand.Rand, a *App, spec *sourceSpec, n int) *Campaign {
 	theme := campaignThemes[rng.IntN(len(campaignThemes))]
 	c := &Campaign{
-		Name: fmt.Sprintf("%s_%s_%s_%s_%02d", theme, strings.ToUpper(a.Platform[:1])+a.Platform[1:], countries[rng.IntN(len(countries))].Code, strings.SplitN(spec.Name, "_", 2)[0], n+1),
+		Name: fmt.Sprintf("%s_%s_%s_%s_%02d", theme, map[string]string{"ios": "iOS", "android": "Android"}[a.Platform], countries[rng.IntN(len(countries))].Code, sourceAbbrev[spec.Name], n+1),
 		ID:   digits(rng, 17),
 	}
 	for s := range 1 + rng.IntN(3) {
