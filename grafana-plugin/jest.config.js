@@ -22,6 +22,8 @@ const esModules = [
   'earcut',
   'pbf',
   'color-(space|parse|rgba|name)',
+  '@react-hookz',
+  '@ver0/deep-equal',
 ];
 
 module.exports = {
@@ -36,5 +38,6 @@ module.exports = {
   transformIgnorePatterns: [`node_modules/(?!(${esModules.join('|')})/)`],
   moduleNameMapper: {
     '\\.(css|scss|sass)$': 'identity-obj-proxy',
+    '^react-inlinesvg$': '<rootDir>/jest-mocks/react-inlinesvg.tsx',
   },
 };
