@@ -1,0 +1,90 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+)
+
+// TopicSpec is one topic ingest makes sure exists.
+type TopicSpec struct {
+	Name       string
+	Partitions int32
+	Configs    map[string]string
+}
+
+// Topics returns the topics of the pipeline with their configs: raw_events,
+// raw_events_dlq, aggregated_metrics and the compacted cursor topic.
+func (o Options) Topics() []TopicSpec {
+	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+	return []TopicSpec{
+		{Name: metricdoc.TopicRawEvents, Partitions: o.RawPartitions, Configs: map[string]string{
+			"cleanup.policy": "delete", "retention.ms": ms(o.RawRetention),
+		}},
+		{Name: metricdoc.TopicDLQ, Partitions: 1, Configs: map[string]string{
+			"cleanup.policy": "delete", "retention.ms": ms(o.DLQRetention),
+		}},
+		{Name: metricdoc.TopicAggregated, Partitions: o.RawPartitions, Configs: map[string]string{
+			"cleanup.policy": "delete", "retention.ms": ms(o.AggregatedRetention),
+		}},
+		// One partition: a handful of keys, read whole at start.
+		{Name: o.CursorTopic, Partitions: 1, Configs: map[string]string{
+			"cleanup.policy": "compact", "retention.ms": "-1",
+		}},
+	}
+}
+
+// EnsureTopics creates the missing topics of o.Topics(). An existing topic is
+// fine; a partition count different from the wanted one is logged, not
+// fatal, because changing it would move keys between partitions.
+func EnsureTopics(ctx context.Context, adm *kadm.Client, o Options, log *slog.Logger) error {
+	for _, t := range o.Topics() {
+		cfg := make(map[string]*string, len(t.Configs))
+		for k, v := range t.Configs {
+			cfg[k] = kadm.StringPtr(v)
+		}
+		resp, err := adm.CreateTopics(ctx, t.Partitions, o.ReplicationFactor, cfg, t.Name)
+		if err != nil {
+			return fmt.Errorf("create topic %s: %w", t.Name, err)
+		}
+		r, err := resp.On(t.Name, nil)
+		if err != nil {
+			return fmt.Errorf("create topic %s: %w", t.Name, err)
+		}
+		switch {
+		case r.Err == nil:
+			log.Info("topic created", "topic", t.Name, "partitions", t.Partitions)
+		case errors.Is(r.Err, kerr.TopicAlreadyExists):
+			if err := checkPartitions(ctx, adm, t, log); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("create topic %s: %w", t.Name, r.Err)
+		}
+	}
+	return nil
+}
+
+func checkPartitions(ctx context.Context, adm *kadm.Client, t TopicSpec, log *slog.Logger) error {
+	md, err := adm.ListTopics(ctx, t.Name)
+	if err != nil {
+		return fmt.Errorf("describe topic %s: %w", t.Name, err)
+	}
+	d, ok := md[t.Name]
+	if !ok || d.Err != nil {
+		return fmt.Errorf("describe topic %s: %v", t.Name, d.Err)
+	}
+	if got := int32(len(d.Partitions)); got != t.Partitions {
+		log.Warn("existing topic has a different partition count; keeping it",
+			"topic", t.Name, "partitions", got, "wanted_partitions", t.Partitions)
+	}
+	return nil
+}
