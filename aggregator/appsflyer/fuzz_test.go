@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzRowReader: the reader never panics or loops, every row it accepts is
@@ -51,6 +53,35 @@ func FuzzRowReader(f *testing.F) {
 			}
 			if len(m) > len(r.Fields()) {
 				t.Fatalf("row has %d keys, header %d", len(m), len(r.Fields()))
+			}
+		}
+	})
+}
+
+// FuzzPushQueryToJSON: any GET postback query becomes a valid JSON object
+// holding the first non-empty value of every key.
+func FuzzPushQueryToJSON(f *testing.F) {
+	f.Add("app_id=id1&appsflyer_id=1-1&event_name=install&event_time=2026-11-26+10%3A00%3A00.000&platform=ios")
+	f.Add("a=&a=1&b=%22%5C%00&%FF=%E2%80%A8")
+	f.Add("k=v1&k=v2&=empty")
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		var m map[string]string
+		if err := json.Unmarshal(PushQueryToJSON(q), &m); err != nil {
+			t.Fatalf("invalid JSON for %q: %v", raw, err)
+		}
+		for k, v := range q {
+			if k == "" || len(v) == 0 || v[0] == "" {
+				if _, ok := m[k]; ok && k != "" {
+					t.Fatalf("empty key %q kept", k)
+				}
+				continue
+			}
+			if utf8.ValidString(k) && utf8.ValidString(v[0]) && m[k] != v[0] {
+				t.Fatalf("%q = %q, want %q", k, m[k], v[0])
 			}
 		}
 	})

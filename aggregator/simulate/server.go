@@ -28,7 +28,8 @@ type ServerOptions struct {
 	// QuotaPerDay is the number of report calls allowed per app, report and
 	// UTC day; the next call gets AppsFlyer's 400 quota answer. Default 0
 	// means AppsFlyer's numbers: 24 for installs reports, 12 for in-app
-	// events reports. Negative means unlimited.
+	// events reports. Negative means unlimited. Only calls that get a report
+	// count; rejected calls (401, 404, 400) do not.
 	QuotaPerDay int
 	// RowCap, when > 0, replaces maximum_rows as the silent truncation cap,
 	// so truncation is testable with small data. Default 0 (maximum_rows).
