@@ -78,3 +78,14 @@ plugin-contract:
 ## plugin-bench: frame shaping, 30 days x hourly x 200 campaigns
 plugin-bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./grafana-plugin/pkg/frames/
+
+# ---- appsflyer wire formats + simulator (issue 2); owner: simulator ----
+.PHONY: fuzz-appsflyer bench-simulate
+FUZZTIME ?= 30s
+## fuzz-appsflyer: fuzz the pull CSV row reader and the GET postback conversion, FUZZTIME each
+fuzz-appsflyer:
+	$(GO) test -run '^$$' -fuzz '^FuzzRowReader$$' -fuzztime $(FUZZTIME) ./aggregator/appsflyer/
+	$(GO) test -run '^$$' -fuzz '^FuzzPushQueryToJSON$$' -fuzztime $(FUZZTIME) ./aggregator/appsflyer/
+## bench-simulate: CSV row reader, simulated traffic generation, pull report serving
+bench-simulate:
+	$(GO) test -run '^$$' -bench . -benchmem ./aggregator/appsflyer/ ./aggregator/simulate/
