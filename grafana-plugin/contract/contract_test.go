@@ -91,7 +91,12 @@ func TestMetricsAlertWithMacros(t *testing.T) {
 		"refId": "A", "datasource": map[string]string{"type": plugin.PluginID, "uid": "cp1"},
 		"intervalMs": 60000, "maxDataPoints": 43200,
 		"queryType": "metrics", "measure": "installs", "granularity": "hour", "format": "table",
-		"filters": map[string][]string{"campaign": {"promo-${__to:date:YYYY-MM-DD}"}},
+		// Bare $__from and ${__from:...} must be expanded in the backend too:
+		// left as is they would be rejected as unexpanded variables.
+		"filters": map[string][]string{
+			"campaign": {"promo-${__to:date:YYYY-MM-DD}", "since-${__from:date:seconds}"},
+			"app_id":   {"id2", "none-$__from-$__interval_ms"},
+		},
 	}
 	r := h.query(t, map[string]string{backend.FromAlertHeaderName: "true"}, model, s.base, s.now)
 	f := ok(t, r)[0]

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -72,3 +73,21 @@ var errTest = &testError{}
 type testError struct{}
 
 func (*testError) Error() string { return "boom" }
+
+func TestTimeSeriesState(t *testing.T) {
+	ttl, _ := bson.Marshal(bson.D{{Key: "timeseries", Value: bson.D{{Key: "timeField", Value: "window_start"}}}, {Key: "expireAfterSeconds", Value: int64(7776000)}})
+	noTTL, _ := bson.Marshal(bson.D{{Key: "timeseries", Value: bson.D{}}})
+	for _, tt := range []struct {
+		typ  string
+		opts bson.Raw
+		want string
+	}{
+		{"timeseries", ttl, "time-series collection, expireAfterSeconds 7776000"},
+		{"timeseries", noTTL, "WITHOUT expireAfterSeconds"},
+		{"collection", nil, "regular collection (fallback"},
+	} {
+		if got := timeSeriesState(tt.typ, tt.opts); !strings.Contains(got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.typ, got, tt.want)
+		}
+	}
+}
