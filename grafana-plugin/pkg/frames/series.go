@@ -26,13 +26,10 @@ type series struct {
 // the windows are ignored.
 func collect(windows []time.Time, rows []metrics.Row, timed bool, groupBy []string) []*series {
 	n := 1
-	var index map[int64]int
+	var ix windowIndex
 	if timed {
 		n = len(windows)
-		index = make(map[int64]int, len(windows))
-		for i, w := range windows {
-			index[w.Unix()] = i
-		}
+		ix = newWindowIndex(windows)
 	}
 	byKey := make(map[string]*series)
 	var out []*series
@@ -42,7 +39,7 @@ func collect(windows []time.Time, rows []metrics.Row, timed bool, groupBy []stri
 		at := 0
 		if timed {
 			var ok bool
-			if at, ok = index[r.Window.Unix()]; !ok {
+			if at, ok = ix.lookup(r.Window.Unix()); !ok {
 				continue
 			}
 		}
@@ -113,4 +110,51 @@ func cumulate(all []*series) {
 			s.values[i] = run
 		}
 	}
+}
+
+// windowIndex finds a window's position: by arithmetic when the windows
+// are evenly spaced (hours, days in a zone without DST), else by map.
+type windowIndex struct {
+	first, step int64
+	n           int
+	byUnix      map[int64]int
+}
+
+func newWindowIndex(windows []time.Time) windowIndex {
+	ix := windowIndex{n: len(windows)}
+	if len(windows) == 0 {
+		return ix
+	}
+	ix.first = windows[0].Unix()
+	if len(windows) > 1 {
+		ix.step = windows[1].Unix() - ix.first
+	}
+	for i, w := range windows {
+		if ix.step <= 0 || w.Unix() != ix.first+int64(i)*ix.step {
+			ix.byUnix = make(map[int64]int, len(windows))
+			for j, w := range windows {
+				ix.byUnix[w.Unix()] = j
+			}
+			break
+		}
+	}
+	return ix
+}
+
+func (ix windowIndex) lookup(unix int64) (int, bool) {
+	if ix.byUnix != nil {
+		i, ok := ix.byUnix[unix]
+		return i, ok
+	}
+	d := unix - ix.first
+	if ix.n == 0 || d < 0 || (ix.step == 0 && d != 0) {
+		return 0, false
+	}
+	if ix.step == 0 {
+		return 0, true
+	}
+	if d%ix.step != 0 || d/ix.step >= int64(ix.n) {
+		return 0, false
+	}
+	return int(d / ix.step), true
 }
