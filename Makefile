@@ -89,3 +89,26 @@ fuzz-appsflyer:
 ## bench-simulate: CSV row reader, simulated traffic generation, pull report serving
 bench-simulate:
 	$(GO) test -run '^$$' -bench . -benchmem ./aggregator/appsflyer/ ./aggregator/simulate/
+
+# ---- grafana-plugin frontend (owner: plugin frontend) ----
+# npm ci runs only when node_modules is missing or package-lock.json changed.
+# The webpack build writes dist/module.js and copies src/plugin.json + src/img.
+PLUGIN_NPM := cd grafana-plugin && npm --no-audit --no-fund
+
+.PHONY: frontend-deps frontend-test frontend-build
+frontend-deps: grafana-plugin/node_modules/.campaignpulse-installed
+
+grafana-plugin/node_modules/.campaignpulse-installed: grafana-plugin/package-lock.json grafana-plugin/package.json
+	$(PLUGIN_NPM) ci
+	@touch $@
+
+## frontend-test: TypeScript typecheck, jest, production build of the plugin frontend
+frontend-test: frontend-deps
+	$(PLUGIN_NPM) run typecheck
+	$(PLUGIN_NPM) run test:ci
+	$(PLUGIN_NPM) run build
+
+frontend-build: frontend-deps
+	$(PLUGIN_NPM) run build
+
+test: frontend-test

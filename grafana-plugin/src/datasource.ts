@@ -89,11 +89,12 @@ export class DataSource extends DataSourceWithBackend<CampaignPulseQuery, Campai
   }
 
   query(request: DataQueryRequest<CampaignPulseQuery>): Observable<DataQueryResponse> {
-    const live = request.targets.filter((t) => isLive(t) && this.filterQuery(t));
+    const targets = request.targets.filter((t) => this.filterQuery(t));
+    const live = targets.filter(isLive);
     if (live.length === 0) {
-      return super.query(request);
+      return super.query({ ...request, targets });
     }
-    const rest = request.targets.filter((t) => !isLive(t));
+    const rest = targets.filter((t) => !isLive(t));
     const streams = live.map((t) => this.stream(t, request));
     if (rest.length === 0) {
       return merge(...streams);

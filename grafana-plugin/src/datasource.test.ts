@@ -1,0 +1,175 @@
+import { DataQueryRequest, DataSourceInstanceSettings, dateTime, LiveChannelScope, ScopedVars } from '@grafana/data';
+import { BackendSrv, GrafanaLiveSrv, setBackendSrv, setGrafanaLiveSrv, TemplateSrv } from '@grafana/runtime';
+import { lastValueFrom, of } from 'rxjs';
+
+import { DataSource, isLive, streamPath } from './datasource';
+import { CampaignPulseOptions, CampaignPulseQuery } from './types';
+
+type Value = string | string[];
+
+/**
+ * A TemplateSrv with Grafana's rules for what this datasource relies on:
+ * $name and ${name} are replaced, multi values go through the format
+ * function, and "All" with a custom all value is returned raw.
+ */
+function templateSrv(vars: Record<string, Value>, customAll: Record<string, string> = {}): TemplateSrv {
+  return {
+    getVariables: () => [],
+    containsTemplate: (t?: string) => !!t && /\$\w|\$\{/.test(t),
+    updateTimeRange: () => {},
+    replace: (target?: string, _scoped?: ScopedVars, format?: string | Function) =>
+      (target ?? '').replace(/\$\{(\w+)\}|\$(\w+)/g, (m, a, b) => {
+        const name = a ?? b;
+        if (customAll[name]) {
+          return customAll[name];
+        }
+        const v = vars[name];
+        if (v === undefined) {
+          return m;
+        }
+        if (typeof format === 'function') {
+          return format(v);
+        }
+        return Array.isArray(v) ? `{${v.join(',')}}` : v;
+      }),
+  } as unknown as TemplateSrv;
+}
+
+const settings = {
+  id: 1,
+  uid: 'campaignpulse',
+  type: 'campaignpulse-metrics-datasource',
+  name: 'campaignpulse',
+  access: 'proxy',
+  jsonData: {},
+  meta: {},
+  readOnly: false,
+} as unknown as DataSourceInstanceSettings<CampaignPulseOptions>;
+
+function request(targets: CampaignPulseQuery[]): DataQueryRequest<CampaignPulseQuery> {
+  const to = dateTime('2026-11-26T12:00:00Z');
+  const from = dateTime('2026-11-26T00:00:00Z');
+  return {
+    requestId: 'r1',
+    interval: '1m',
+    intervalMs: 60000,
+    range: { from, to, raw: { from: 'now-12h', to: 'now' } },
+    scopedVars: {},
+    targets,
+    timezone: 'utc',
+    app: 'dashboard',
+    startTime: 0,
+  } as DataQueryRequest<CampaignPulseQuery>;
+}
+
+describe('applyTemplateVariables', () => {
+  const ds = new DataSource(
+    settings,
+    templateSrv({ app_id: ['com.a', 'com.b'], source: 'facebook', group: 'agg-$env', env: 'prod', dim: 'campaign' }, { campaign: '$__all' })
+  );
+
+  it('turns a multi-value variable into its values', () => {
+    const q = ds.applyTemplateVariables({ refId: 'A', filters: { app_id: ['$app_id', 'com.c'] } }, {});
+    expect(q.filters).toEqual({ app_id: ['com.a', 'com.b', 'com.c'] });
+  });
+
+  it('passes "All" with the custom all value to the backend, which drops the filter', () => {
+    const q = ds.applyTemplateVariables({ refId: 'A', filters: { campaign: ['$campaign'] } }, {});
+    expect(q.filters).toEqual({ campaign: ['$__all'] });
+  });
+
+  it('keeps literal values and single-value variables', () => {
+    const q = ds.applyTemplateVariables({ refId: 'A', filters: { media_source: ['${source}', 'x'] } }, {});
+    expect(q.filters).toEqual({ media_source: ['facebook', 'x'] });
+  });
+
+  it('renders text embedding a variable as text', () => {
+    const q = ds.applyTemplateVariables({ refId: 'A', filters: { campaign: ['pre-$source'] } }, {});
+    expect(q.filters).toEqual({ campaign: ['pre-["facebook"]'] });
+  });
+
+  it('interpolates the string fields and leaves time macros for the backend', () => {
+    const q = ds.applyTemplateVariables(
+      { refId: 'A', queryType: 'lag', consumerGroup: '$group', topic: 'raw_events', dimension: '$dim', granularity: '$__interval' },
+      {}
+    );
+    expect(q.consumerGroup).toBe('agg-$env');
+    expect(q.dimension).toBe('campaign');
+    expect(q.granularity).toBe('$__interval');
+  });
+
+  it('does not touch the stored query', () => {
+    const stored: CampaignPulseQuery = { refId: 'A', filters: { app_id: ['$app_id'] } };
+    ds.applyTemplateVariables(stored, {});
+    expect(stored.filters).toEqual({ app_id: ['$app_id'] });
+  });
+});
+
+describe('query', () => {
+  const fetch = jest.fn();
+  const getDataStream = jest.fn();
+  beforeEach(() => {
+    fetch.mockReset().mockReturnValue(of({ data: { results: {} }, status: 200, ok: true }));
+    getDataStream.mockReset().mockReturnValue(of({ data: [], key: 'live' }));
+    setBackendSrv({ fetch } as unknown as BackendSrv);
+    setGrafanaLiveSrv({ getDataStream } as unknown as GrafanaLiveSrv);
+  });
+  const ds = new DataSource(settings, templateSrv({ app_id: ['com.a'] }));
+
+  it('sends ordinary queries to the backend with variables expanded, hidden ones dropped', async () => {
+    await lastValueFrom(
+      ds.query(
+        request([
+          { refId: 'A', queryType: 'metrics', measure: 'installs', filters: { app_id: ['$app_id'] } },
+          { refId: 'B', queryType: 'lag', hide: true },
+        ])
+      )
+    );
+    expect(getDataStream).not.toHaveBeenCalled();
+    expect(fetch).toHaveBeenCalledTimes(1);
+    const body = fetch.mock.calls[0][0].data;
+    expect(body.queries).toHaveLength(1);
+    expect(body.queries[0]).toMatchObject({ refId: 'A', queryType: 'metrics', filters: { app_id: ['com.a'] } });
+  });
+
+  it('subscribes live metrics queries to the datasource stream and queries the rest', async () => {
+    await lastValueFrom(
+      ds.query(
+        request([
+          { refId: 'A', queryType: 'metrics', live: true, groupBy: ['campaign'], filters: { app_id: ['$app_id'] } },
+          { refId: 'B', queryType: 'freshness' },
+        ])
+      )
+    );
+    expect(getDataStream).toHaveBeenCalledTimes(1);
+    const opts = getDataStream.mock.calls[0][0];
+    expect(opts.addr.scope).toBe(LiveChannelScope.DataSource);
+    expect(opts.addr.stream).toBe('campaignpulse');
+    expect(opts.addr.path).toMatch(/^metrics\/[0-9a-f]{8}$/);
+    expect(opts.addr.data).toEqual({ queryType: 'metrics', live: true, groupBy: ['campaign'], filters: { app_id: ['com.a'] } });
+    expect(opts.buffer.maxDelta).toBe(12 * 3600 * 1000);
+    expect(fetch).toHaveBeenCalledTimes(1);
+    expect(fetch.mock.calls[0][0].data.queries.map((q: CampaignPulseQuery) => q.refId)).toEqual(['B']);
+  });
+
+  it('does not call the backend when every query is live', async () => {
+    await lastValueFrom(ds.query(request([{ refId: 'A', queryType: 'metrics', live: true }])));
+    expect(fetch).not.toHaveBeenCalled();
+    expect(getDataStream).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('live helpers', () => {
+  it('only metrics queries are live', () => {
+    expect(isLive({ refId: 'A', live: true })).toBe(true);
+    expect(isLive({ refId: 'A', queryType: 'lag', live: true })).toBe(false);
+    expect(isLive({ refId: 'A', queryType: 'metrics' })).toBe(false);
+  });
+
+  it('the stream path is stable under key order and differs between queries', () => {
+    const a = streamPath({ queryType: 'metrics', groupBy: ['campaign'], topN: 5 });
+    expect(streamPath({ topN: 5, groupBy: ['campaign'], queryType: 'metrics' })).toBe(a);
+    expect(streamPath({ queryType: 'metrics', groupBy: ['campaign'], topN: 6 })).not.toBe(a);
+    expect(a).toMatch(/^metrics\/[A-Za-z0-9_\-/=.]+$/);
+  });
+});
