@@ -145,7 +145,9 @@ describe('query', () => {
     const opts = getDataStream.mock.calls[0][0];
     expect(opts.addr.scope).toBe(LiveChannelScope.DataSource);
     expect(opts.addr.stream).toBe('campaignpulse');
-    expect(opts.addr.path).toMatch(/^metrics\/[0-9a-f]{8}$/);
+    expect(opts.addr.path).toMatch(/^metrics\/43200\/[A-Za-z0-9_-]+$/);
+    const encoded = opts.addr.path.split('/')[2].replace(/-/g, '+').replace(/_/g, '/');
+    expect(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))).toEqual(opts.addr.data);
     expect(opts.addr.data).toEqual({ queryType: 'metrics', live: true, groupBy: ['campaign'], filters: { app_id: ['com.a'] } });
     expect(opts.buffer.maxDelta).toBe(12 * 3600 * 1000);
     expect(fetch).toHaveBeenCalledTimes(1);
@@ -167,9 +169,11 @@ describe('live helpers', () => {
   });
 
   it('the stream path is stable under key order and differs between queries', () => {
-    const a = streamPath({ queryType: 'metrics', groupBy: ['campaign'], topN: 5 });
-    expect(streamPath({ topN: 5, groupBy: ['campaign'], queryType: 'metrics' })).toBe(a);
-    expect(streamPath({ queryType: 'metrics', groupBy: ['campaign'], topN: 6 })).not.toBe(a);
-    expect(a).toMatch(/^metrics\/[A-Za-z0-9_\-/=.]+$/);
+    const a = streamPath({ queryType: 'metrics', groupBy: ['campaign'], topN: 5, filters: { campaign: ['été?>'] } }, 86400);
+    expect(streamPath({ filters: { campaign: ['été?>'] }, topN: 5, groupBy: ['campaign'], queryType: 'metrics' }, 86400)).toBe(a);
+    expect(streamPath({ queryType: 'metrics', groupBy: ['campaign'], topN: 6 }, 86400)).not.toBe(a);
+    expect(a).toMatch(/^metrics\/86400\/[A-Za-z0-9_\-/=.]+$/);
+    expect(streamPath({}, 0)).toMatch(/^metrics\/1\//);
+    expect(streamPath({}, 1e9)).toMatch(/^metrics\/2678400\//);
   });
 });

@@ -106,17 +106,18 @@ export class DataSource extends DataSourceWithBackend<CampaignPulseQuery, Campai
   private stream(target: CampaignPulseQuery, request: DataQueryRequest<CampaignPulseQuery>): Observable<DataQueryResponse> {
     const query = this.applyTemplateVariables(target, request.scopedVars);
     const { refId, datasource, hide, key, ...model } = query;
+    const rangeMs = request.range.to.valueOf() - request.range.from.valueOf();
     return getGrafanaLiveSrv().getDataStream({
       key: `${request.requestId}-${refId}`,
       addr: {
         scope: LiveChannelScope.DataSource,
         stream: this.uid,
-        path: streamPath(model),
+        path: streamPath(model, rangeMs / 1000),
         data: model,
       },
       buffer: {
         maxLength: LIVE_MAX_ROWS,
-        maxDelta: request.range.to.valueOf() - request.range.from.valueOf(),
+        maxDelta: rangeMs,
         action: StreamingFrameAction.Replace,
       },
     });
@@ -128,14 +129,20 @@ export function isLive(q: CampaignPulseQuery): boolean {
   return q.live === true && (q.queryType ?? 'metrics') === 'metrics';
 }
 
+/** The longest range a stream may show (the backend's limit). */
+const MAX_STREAM_SECONDS = 31 * 24 * 3600;
+
 /**
- * The Grafana Live channel path of a live query: "metrics/" and a stable
- * hash of its interpolated model, so panels with equal queries share one
- * backend stream and different ones never do. Live paths allow only
- * [A-Za-z0-9_\-/=.].
+ * The Grafana Live channel path of a live query, in the backend's form
+ * "metrics/<range seconds>/<base64url(query JSON)>" (pkg/plugin/stream.go
+ * StreamPath): the stream shows the windows of the last <range>, panels
+ * with equal queries share one backend stream, and different ones never do.
+ * Keys are sorted so the path does not depend on property order. Live
+ * paths allow only [A-Za-z0-9_\-/=.], hence base64url without padding.
  */
-export function streamPath(model: object): string {
-  return `metrics/${fnv1a(canonicalJSON(model))}`;
+export function streamPath(model: object, rangeSeconds: number): string {
+  const secs = Math.min(MAX_STREAM_SECONDS, Math.max(1, Math.round(rangeSeconds)));
+  return `metrics/${secs}/${base64url(canonicalJSON(model))}`;
 }
 
 function canonicalJSON(v: unknown): string {
@@ -151,11 +158,9 @@ function canonicalJSON(v: unknown): string {
   return JSON.stringify(v);
 }
 
-function fnv1a(s: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h.toString(16).padStart(8, '0');
+function base64url(s: string): string {
+  const bytes = new TextEncoder().encode(s);
+  let bin = '';
+  bytes.forEach((b) => (bin += String.fromCharCode(b)));
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
