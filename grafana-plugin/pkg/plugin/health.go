@@ -82,7 +82,32 @@ func (ds *Datasource) checkMongo(ctx context.Context, h *health) {
 			h.note("%s: %s", c, st)
 		}
 	}
+	if found[metricdoc.CollLive] {
+		h.note("%s: %s", metricdoc.CollLive, ds.liveTTLState(ctx))
+	}
+	if found[metricdoc.CollCheckpoints] {
+		hour, errH := ds.finalizedThrough(ctx, metricdoc.Hour)
+		day, errD := ds.finalizedThrough(ctx, metricdoc.Day)
+		if errH == nil && errD == nil {
+			h.note("finalized through %s (hour), %s (day)", formatTime(hour), formatTime(day))
+		}
+	}
 	h.details["mongo"] = map[string]any{"database": db, "collections": colls}
+}
+
+// liveTTLState says whether live_metrics has the TTL index on expire_at
+// that removes finalized documents.
+func (ds *Datasource) liveTTLState(ctx context.Context) string {
+	specs, err := ds.db.Collection(metricdoc.CollLive).Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return fmt.Sprintf("indexes not readable (%v)", err)
+	}
+	for _, s := range specs {
+		if _, err := s.KeysDocument.LookupErr(metricdoc.FieldExpireAt); err == nil && s.ExpireAfterSeconds != nil {
+			return "TTL index on " + metricdoc.FieldExpireAt
+		}
+	}
+	return "no TTL index on " + metricdoc.FieldExpireAt + ": finalized live documents are never removed (the aggregator creates it)"
 }
 
 // timeSeriesState describes a final-window collection: a time-series
