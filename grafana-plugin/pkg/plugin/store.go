@@ -13,8 +13,9 @@ import (
 )
 
 // finalizedThrough is the time before which every window of g is in the
-// time-series collection for every partition: the minimum over the
-// checkpoints of raw_events. Zero when there are no checkpoints yet.
+// time-series collection for every partition: the minimum over all
+// checkpoints (one per consumed partition, whatever the topic is named).
+// Zero when there are no checkpoints yet.
 func (ds *Datasource) finalizedThrough(ctx context.Context, g metricdoc.Granularity) (time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, ds.cfg.maxTime)
 	defer cancel()
@@ -29,9 +30,6 @@ func (ds *Datasource) finalizedThrough(ctx context.Context, g metricdoc.Granular
 	var min time.Time
 	first := true
 	for _, cp := range cps {
-		if cp.Topic != metricdoc.TopicRawEvents {
-			continue
-		}
 		t := cp.FinalizedHour
 		if g == metricdoc.Day {
 			t = cp.FinalizedDay
