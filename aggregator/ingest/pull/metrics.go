@@ -1,0 +1,68 @@
+package pull
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+type metrics struct {
+	requests   *prometheus.CounterVec // report, status_class
+	retries    *prometheus.CounterVec // report
+	rows       *prometheus.CounterVec // report
+	windows    *prometheus.CounterVec // report
+	splits     *prometheus.CounterVec // report
+	quotaWaits *prometheus.CounterVec // report
+	cursor     *prometheus.GaugeVec   // app_id, report
+	stopped    *prometheus.GaugeVec   // app_id
+}
+
+func newMetrics(reg prometheus.Registerer, reports []string) *metrics {
+	f := promauto.With(reg)
+	byReport := func(name, help string) *prometheus.CounterVec {
+		return f.NewCounterVec(prometheus.CounterOpts{Name: "campaignpulse_ingest_pull_" + name, Help: help}, []string{"report"})
+	}
+	m := &metrics{
+		requests: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "campaignpulse_ingest_pull_requests_total",
+			Help: "Pull API report requests by report and final status class (2xx, 4xx, 5xx, error for no answer).",
+		}, []string{"report", "status_class"}),
+		retries:    byReport("retries_total", "Report requests retried after a 5xx, timeout or dropped connection."),
+		rows:       byReport("rows_total", "CSV rows read from committed report windows."),
+		windows:    byReport("windows_total", "Windows committed to Kafka (rows and cursor in one transaction)."),
+		splits:     byReport("window_splits_total", "Windows split in two because they reached maximum_rows."),
+		quotaWaits: byReport("quota_waits_total", "Daily quota answers, each followed by a wait until 00:00 UTC."),
+		cursor: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "campaignpulse_ingest_pull_cursor_timestamp_seconds",
+			Help: "Event time up to which each app and report has been pulled and committed (unix seconds).",
+		}, []string{"app_id", "report"}),
+		stopped: f.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "campaignpulse_ingest_pull_app_stopped",
+			Help: "1 when pulling an app stopped on a permanent error (invalid token, unknown app).",
+		}, []string{"app_id"}),
+	}
+	for _, r := range reports {
+		for _, c := range []string{"2xx", "4xx", "5xx", "error"} {
+			m.requests.WithLabelValues(r, c)
+		}
+		m.retries.WithLabelValues(r)
+		m.rows.WithLabelValues(r)
+		m.windows.WithLabelValues(r)
+		m.splits.WithLabelValues(r)
+		m.quotaWaits.WithLabelValues(r)
+	}
+	return m
+}
+
+func statusClass(code int) string {
+	switch code / 100 {
+	case 2:
+		return "2xx"
+	case 3:
+		return "3xx"
+	case 4:
+		return "4xx"
+	case 5:
+		return "5xx"
+	}
+	return "error"
+}

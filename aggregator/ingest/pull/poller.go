@@ -1,0 +1,232 @@
+package pull
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
+)
+
+// Deps are the poller's collaborators.
+type Deps struct {
+	// Kafka configures the clients; its CursorTopic holds the cursors.
+	Kafka publish.Options
+	// Metrics are the shared publish counters (events published, DLQ).
+	Metrics *publish.Metrics
+	// Registerer receives the poller's own metrics and its client's.
+	Registerer prometheus.Registerer
+	Log        *slog.Logger
+	// Clock defaults to RealClock.
+	Clock Clock
+}
+
+// Poller pulls raw-data reports for every configured app and report.
+type Poller struct {
+	opts  Options
+	kafka publish.Options
+	base  string
+	cl    *kgo.Client // transactional
+	http  *http.Client
+	clock Clock
+	log   *slog.Logger
+	m     *metrics
+	pm    *publish.Metrics
+	// rowCap is the row count that means "truncated": maximum_rows, or a
+	// smaller cap in tests whose simulator truncates early.
+	rowCap int
+
+	txMu sync.Mutex // one transaction at a time on cl
+
+	mu      sync.Mutex
+	cursors map[string]time.Time
+	loaded  bool
+}
+
+// New validates opts (after defaults) and builds a poller with its
+// transactional Kafka client. Close it when done.
+func New(opts Options, deps Deps) (*Poller, error) {
+	opts = opts.WithDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Metrics == nil || deps.Registerer == nil || deps.Log == nil {
+		return nil, errors.New("pull poller: metrics, registerer and log are required")
+	}
+	if deps.Clock == nil {
+		deps.Clock = RealClock{}
+	}
+	cl, err := publish.NewClient(deps.Kafka, "pull", deps.Log, deps.Registerer,
+		kgo.TransactionalID(opts.TransactionalID),
+		kgo.TransactionTimeout(opts.TransactionTimeout),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &Poller{
+		opts: opts, kafka: deps.Kafka, base: strings.TrimRight(opts.BaseURL, "/"),
+		cl: cl, http: newHTTPClient(), clock: deps.Clock, log: deps.Log,
+		m: newMetrics(deps.Registerer, opts.Reports), pm: deps.Metrics,
+		rowCap: opts.MaxRows, cursors: map[string]time.Time{},
+	}, nil
+}
+
+// Close releases the Kafka client. An open transaction is aborted by the
+// broker (or by the next poller with the same transactional id).
+func (p *Poller) Close() { p.cl.Close() }
+
+// init claims the transactional id, which fences any previous poller with
+// it and aborts that poller's open transaction, then reads the cursors.
+func (p *Poller) init(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.loaded {
+		return nil
+	}
+	if _, _, err := p.cl.ProducerID(ctx); err != nil {
+		return fmt.Errorf("init transactional producer %s: %w", p.opts.TransactionalID, err)
+	}
+	cursors, err := loadCursors(ctx, kadm.NewClient(p.cl), func(extra ...kgo.Opt) (*kgo.Client, error) {
+		return publish.NewClient(p.kafka, "pull-cursor-reader", p.log, nil, extra...)
+	}, p.kafka.CursorTopic)
+	if err != nil {
+		return err
+	}
+	p.cursors, p.loaded = cursors, true
+	p.log.Info("pull cursors loaded", "cursors", len(cursors))
+	return nil
+}
+
+// Cursor returns the committed position of app/report: everything before it
+// is on raw_events.
+func (p *Poller) Cursor(app, report string) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t, ok := p.cursors[cursorKey(app, report)]
+	return t, ok
+}
+
+func (p *Poller) setCursor(app, report string, t time.Time) {
+	p.mu.Lock()
+	p.cursors[cursorKey(app, report)] = t
+	p.mu.Unlock()
+	p.m.cursor.WithLabelValues(app, report).Set(float64(t.Unix()))
+}
+
+// start is the first window start of a stream without a cursor.
+func (p *Poller) start() time.Time {
+	if !p.opts.Start.IsZero() {
+		return p.opts.Start.UTC()
+	}
+	return p.clock.Now().Add(-p.opts.Delay).Truncate(p.opts.Window).Add(-p.opts.Window).UTC()
+}
+
+// Run polls every app and report until ctx ends (or, with Options.Until,
+// until every cursor reached it). An app whose token is rejected (401) or
+// that AppsFlyer does not know (404) is stopped, naming the app; the others
+// go on. Run returns nil on ctx's end or completion, otherwise the errors
+// of the stopped apps and reports.
+func (p *Poller) Run(ctx context.Context) error {
+	if err := p.init(ctx); err != nil {
+		return err
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, app := range p.opts.Apps {
+		actx, stopApp := context.WithCancelCause(ctx)
+		p.m.stopped.WithLabelValues(app).Set(0)
+		for _, report := range p.opts.Reports {
+			wg.Go(func() {
+				err := p.stream(actx, app, report)
+				if err == nil || ctx.Err() != nil || errors.Is(err, context.Canceled) && context.Cause(actx) != nil {
+					return
+				}
+				if appFatal(err) {
+					p.m.stopped.WithLabelValues(app).Set(1)
+					stopApp(err)
+					p.log.Error("pulling app stopped", "app_id", app, "report", report, "err", err)
+				} else {
+					p.log.Error("pulling report stopped", "app_id", app, "report", report, "err", err)
+				}
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			})
+		}
+		defer stopApp(nil)
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// appFatal: errors that concern every report of the app.
+func appFatal(err error) bool {
+	var e *appsflyer.APIError
+	return errors.As(err, &e) && (e.Kind == appsflyer.KindInvalidToken || e.Kind == appsflyer.KindAppNotFound)
+}
+
+// stream pulls consecutive windows of one app and report.
+func (p *Poller) stream(ctx context.Context, app, report string) error {
+	from, ok := p.Cursor(app, report)
+	if !ok {
+		from = p.start()
+	} else {
+		p.m.cursor.WithLabelValues(app, report).Set(float64(from.Unix()))
+	}
+	for {
+		if !p.opts.Until.IsZero() && !from.Before(p.opts.Until) {
+			return nil
+		}
+		now := p.clock.Now()
+		to := p.windowEnd(from, now)
+		if due := to.Add(p.opts.Delay); now.Before(due) {
+			if err := p.clock.Sleep(ctx, due.Sub(now)); err != nil {
+				return err
+			}
+			continue
+		}
+		err := p.pullRange(ctx, span{app: app, report: report, from: from, to: to, advance: true})
+		switch {
+		case err == nil:
+			from = to
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case retryable(err):
+			// Retries exhausted on a transient failure: keep the cursor,
+			// wait one backoff cap, try again. Only permanent errors stop.
+			p.log.Error("window failed after retries; will try again", "app_id", app, "report", report,
+				"window_start", from, "window_end", to, "err", err)
+			if err := p.clock.Sleep(ctx, p.opts.RetryCap); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("pull app %s report %s window %s: %w", app, report, from.Format(time.RFC3339), err)
+		}
+	}
+}
+
+// windowEnd is the end of the next window from from: one Window, or up to
+// CatchUpWindow (whole Windows) when the cursor lags, never past Until.
+func (p *Poller) windowEnd(from, now time.Time) time.Time {
+	to := from.Add(p.opts.Window)
+	if lag := now.Add(-p.opts.Delay).Sub(from); lag > 2*p.opts.Window {
+		to = from.Add(min(lag.Truncate(p.opts.Window), p.opts.CatchUpWindow))
+	}
+	if !p.opts.Until.IsZero() && to.After(p.opts.Until) {
+		to = p.opts.Until
+	}
+	return to
+}
