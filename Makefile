@@ -9,6 +9,8 @@ PLUGIN_ID := campaignpulse-metrics-datasource
 PLUGIN_DIST := grafana-plugin/dist
 PLUGIN_BIN := $(PLUGIN_DIST)/gpx_campaignpulse_linux_amd64
 GOTEST_TIMEOUT ?= 20m
+# Go packages of this module; npm packages can ship Go files under node_modules.
+GOPKGS = $(shell $(GO) list ./... | grep -v /node_modules/)
 
 .PHONY: all build plugin run test test-go lint fmt vet clean chaos
 
@@ -23,7 +25,8 @@ $(BIN): FORCE
 plugin: FORCE
 	@mkdir -p $(PLUGIN_DIST)
 	CGO_ENABLED=0 $(GO) build -tags arrow_json_stdlib -ldflags '-w -s' -o $(PLUGIN_BIN) ./grafana-plugin/pkg
-	@if [ -f grafana-plugin/src/plugin.json ]; then cp grafana-plugin/src/plugin.json $(PLUGIN_DIST)/; fi
+	cp grafana-plugin/src/plugin.json $(PLUGIN_DIST)/
+	mkdir -p $(PLUGIN_DIST)/img && cp grafana-plugin/src/img/* $(PLUGIN_DIST)/img/
 
 ## run: the whole pipeline in one process on embedded Kafka and MongoDB
 run: $(BIN)
@@ -33,17 +36,17 @@ run: $(BIN)
 test: lint test-go
 
 test-go:
-	$(GO) test -timeout $(GOTEST_TIMEOUT) ./...
+	$(GO) test -timeout $(GOTEST_TIMEOUT) $(GOPKGS)
 
 ## lint: formatting and vet
 lint: fmt vet
 
 fmt:
-	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 vet:
-	$(GO) vet ./...
+	$(GO) vet $(GOPKGS)
 
 ## chaos: SIGKILL the aggregator at random points and take MongoDB away; totals must stay exact
 chaos: $(BIN)
