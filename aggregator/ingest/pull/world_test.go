@@ -74,6 +74,9 @@ type envConfig struct {
 	server simulate.ServerOptions
 	// wrap lets a test put a handler in front of the simulator.
 	wrap func(http.Handler) http.Handler
+	// downloadHost serves the one-time URLs from a second server, as
+	// rawdata.appsflyer.com does for hq1.
+	downloadHost bool
 }
 
 func newEnv(t *testing.T, cfg envConfig) *env {
@@ -103,9 +106,19 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	if so.QuotaPerDay == 0 {
 		so.QuotaPerDay = -1
 	}
+	var dl *httptest.Server
+	if cfg.downloadHost {
+		dl = httptest.NewUnstartedServer(nil)
+		so.DownloadBaseURL = "http://" + dl.Listener.Addr().String()
+	}
 	sim, err := simulate.NewServer(w, so)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if dl != nil {
+		dl.Config.Handler = sim
+		dl.Start()
+		t.Cleanup(dl.Close)
 	}
 	var h http.Handler = sim
 	if cfg.wrap != nil {
