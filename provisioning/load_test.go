@@ -284,4 +284,3 @@ func targetModel(raw map[string]any) (model map[string]any, ds *dsRef) {
 	}
 	return model, ds
 }
-
