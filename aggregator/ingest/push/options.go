@@ -10,7 +10,7 @@ import (
 
 // Options configures the receiver.
 type Options struct {
-	// Addr is the listen address. Default ":8090".
+	// Addr is the listen address. Default ":8080".
 	Addr string
 	// Path is the postback path (POST JSON, GET query form). Default "/v1/push".
 	Path string
@@ -49,7 +49,7 @@ func (o Options) WithDefaults() Options {
 		}
 	}
 	if o.Addr == "" {
-		o.Addr = ":8090"
+		o.Addr = ":8080"
 	}
 	if o.Path == "" {
 		o.Path = "/v1/push"

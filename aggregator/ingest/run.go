@@ -1,0 +1,173 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest/pull"
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest/push"
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+)
+
+// Deps are what the caller provides.
+type Deps struct {
+	Log *slog.Logger
+	// Registerer receives every ingest metric. Required.
+	Registerer prometheus.Registerer
+	// Gatherer, when set, is served on the receiver's /metrics.
+	Gatherer prometheus.Gatherer
+	// PushListener, when set, is used instead of listening on Push.Addr
+	// (tests and the all-in-one mode pick a free port this way).
+	PushListener net.Listener
+	// Clock for the poller. Default pull.RealClock.
+	Clock pull.Clock
+}
+
+// Run creates the topics, then runs the push receiver and the pull poller
+// until ctx ends. On ctx's end it stops accepting pushes, finishes the ones
+// in flight (their Kafka acks included), aborts an in-flight pull window
+// (it is pulled again next time; its cursor did not move), flushes and
+// returns nil. Apps stopped on permanent errors are logged, not fatal.
+func Run(ctx context.Context, opts Options, deps Deps) error {
+	opts = opts.WithDefaults()
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	if deps.Log == nil || deps.Registerer == nil {
+		return errors.New("ingest: log and registerer are required")
+	}
+	log := deps.Log
+	if !opts.SkipTopicCreation {
+		if err := CreateTopics(ctx, opts.Kafka, log); err != nil {
+			return err
+		}
+	}
+	pm := publish.NewMetrics(deps.Registerer)
+
+	var (
+		wg       sync.WaitGroup
+		errMu    sync.Mutex
+		runErr   error
+		producer *publish.Producer
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		runErr = errors.Join(runErr, err)
+		errMu.Unlock()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	if !opts.DisablePush {
+		var err error
+		producer, err = publish.NewProducer(opts.Kafka, metricdoc.SourcePush, pm, log, deps.Registerer, nil)
+		if err != nil {
+			return err
+		}
+		var metrics http.Handler
+		if deps.Gatherer != nil {
+			metrics = promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{})
+		}
+		recv, err := push.New(opts.Push, push.Deps{Publisher: producer, Log: log.With("part", "push"),
+			Registerer: deps.Registerer, Ready: producer.Ping, Metrics: metrics})
+		if err != nil {
+			_ = closeProducer(producer, opts.StopTimeout)
+			return err
+		}
+		ln := deps.PushListener
+		if ln == nil {
+			if ln, err = net.Listen("tcp", opts.Push.Addr); err != nil {
+				_ = closeProducer(producer, opts.StopTimeout)
+				return fmt.Errorf("push receiver listen %s: %w", opts.Push.Addr, err)
+			}
+		}
+		wg.Go(func() {
+			if err := recv.Serve(ctx, ln); err != nil {
+				fail(err)
+				cancel() // the receiver is the service's front door
+			}
+		})
+	}
+
+	if opts.PullEnabled() {
+		poller, err := pull.New(opts.Pull, pull.Deps{Kafka: opts.Kafka, Metrics: pm, Registerer: deps.Registerer,
+			Log: log.With("part", "pull"), Clock: deps.Clock})
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return errors.Join(err, closeProducer(producer, opts.StopTimeout))
+		}
+		wg.Go(func() {
+			defer poller.Close()
+			if err := poller.Run(ctx); err != nil && ctx.Err() == nil {
+				log.Error("pull poller stopped; push continues", "err", err)
+			}
+		})
+	}
+
+	if opts.ProgressInterval > 0 {
+		wg.Go(func() { logProgress(ctx, pm, opts.ProgressInterval, log) })
+	}
+	wg.Wait()
+	return errors.Join(runErr, closeProducer(producer, opts.StopTimeout))
+}
+
+func closeProducer(p *publish.Producer, timeout time.Duration) error {
+	if p == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return p.Close(ctx)
+}
+
+// CreateTopics makes sure the pipeline's topics exist with their configs.
+func CreateTopics(ctx context.Context, o publish.Options, log *slog.Logger) error {
+	o = o.WithDefaults()
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	cl, err := publish.NewClient(o, "admin", log, nil)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	return publish.EnsureTopics(ctx, kadm.NewClient(cl), o, log)
+}
+
+// Backfill re-pulls [from, to) for opts.Pull's apps and reports without
+// moving the cursors, then returns. Duplicates of events already ingested
+// are removed downstream by event identity.
+func Backfill(ctx context.Context, opts Options, deps Deps, from, to time.Time) error {
+	opts.DisablePush = true
+	opts = opts.WithDefaults()
+	if !opts.PullEnabled() {
+		return errors.New("pull.apps: backfill needs at least one app")
+	}
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	if !opts.SkipTopicCreation {
+		if err := CreateTopics(ctx, opts.Kafka, deps.Log); err != nil {
+			return err
+		}
+	}
+	p, err := pull.New(opts.Pull, pull.Deps{Kafka: opts.Kafka, Metrics: publish.NewMetrics(deps.Registerer),
+		Registerer: deps.Registerer, Log: deps.Log.With("part", "backfill"), Clock: deps.Clock})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return p.Backfill(ctx, from, to)
+}
