@@ -1,0 +1,407 @@
+package provisioning_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
+)
+
+// TestProvisionedQueriesRun sends every dashboard panel query, every
+// dashboard variable query and every alert-rule query through the plugin's
+// QueryData, configured from the provisioned jsonData, against FerretDB and
+// kfake seeded with known data. Each must answer without error, in the
+// frame shape its panel or alert rule needs, with the seeded totals.
+func TestProvisionedQueriesRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts FerretDB and kfake")
+	}
+	w := load(t)
+	ctx := t.Context()
+	now := time.Now().UTC()
+
+	m, err := embedded.StartMongo(ctx, t.TempDir(), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	k, err := embedded.StartKafka("", kfake.SeedTopics(-1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+
+	settings := provisionedSettings(t, w)
+	settings.KafkaBrokers = strings.Join(k.Brokers(), ",")
+	// FerretDB here has no users: connect without the provisioned credentials.
+	settings.MongoUsername, settings.MongoAuthSource = "", ""
+	tr := seedMongo(ctx, t, m.URI(), settings.MongoDatabase, now)
+	seedKafka(ctx, t, k.Brokers(), settings.KafkaConsumerGroup, now, &tr)
+
+	ds, err := plugin.NewDatasource(ctx, plugin.InstanceSettings(settings, map[string]string{plugin.SecureMongoURI: m.URI()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Dispose()
+
+	run := func(t *testing.T, dq backend.DataQuery, headers map[string]string) data.Frames {
+		t.Helper()
+		resp, err := ds.QueryData(ctx, &backend.QueryDataRequest{
+			PluginContext: backend.PluginContext{DataSourceInstanceSettings: &backend.DataSourceInstanceSettings{UID: "campaignpulse"}},
+			Headers:       headers,
+			Queries:       []backend.DataQuery{dq},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := resp.Responses[dq.RefID]
+		if r.Error != nil {
+			t.Fatalf("query %s: %v (status %d)\n%s", dq.RefID, r.Error, r.Status, dq.JSON)
+		}
+		return r.Frames
+	}
+
+	for _, d := range w.dashboards {
+		from, to := resolveRange(t, d.Time.From, now), now
+		for _, v := range d.Templating.List {
+			t.Run(d.file+"/variable "+v.Name, func(t *testing.T) {
+				var raw map[string]any
+				_ = json.Unmarshal(v.Query, &raw)
+				frames := run(t, dataQuery(raw, "", from, to), nil)
+				values := checkVariableFrame(t, frames)
+				if want := len(seedValues(v.Name)); len(values) != want {
+					t.Errorf("%d values %v, want the %d seeded ones", len(values), values, want)
+				}
+			})
+		}
+		for _, p := range d.allPanels() {
+			if p.Type == "row" {
+				continue
+			}
+			pFrom := from
+			if p.TimeFrom != "" {
+				pFrom = resolveRange(t, p.TimeFrom, now)
+			}
+			for _, js := range p.Targets {
+				var raw map[string]any
+				_ = json.Unmarshal(js, &raw)
+				q := decodeModel(t, p.Title, raw)
+				t.Run(fmt.Sprintf("%s/%s/%s", d.file, p.Title, raw["refId"]), func(t *testing.T) {
+					frames := run(t, dataQuery(raw, "", pFrom, to), nil)
+					checkPanelFrames(t, q, frames)
+					if q.QueryType == metricdoc.QueryMetrics && q.Format == metricdoc.FormatTable && p.TimeFrom == "now/d" {
+						checkTodayTotal(t, q, frames, tr)
+					}
+					if q.QueryType == metricdoc.QueryLag {
+						checkLag(t, q, frames, tr)
+					}
+					if q.QueryType == metricdoc.QueryFreshness {
+						checkFreshness(t, frames, tr, now)
+					}
+				})
+			}
+		}
+	}
+
+	for _, f := range w.alerts {
+		for _, g := range f.Groups {
+			for _, r := range g.Rules {
+				for _, n := range r.Data {
+					if n.DatasourceUID == exprUID {
+						continue
+					}
+					t.Run("alert "+r.UID+"/"+n.RefID, func(t *testing.T) {
+						model := map[string]any{"datasource": map[string]any{"type": plugin.PluginID, "uid": n.DatasourceUID}}
+						for k, v := range n.Model {
+							model[k] = v
+						}
+						from := now.Add(-time.Duration(n.RelativeTimeRange.From) * time.Second)
+						to := now.Add(-time.Duration(n.RelativeTimeRange.To) * time.Second)
+						frames := run(t, dataQuery(model, n.QueryType, from, to), map[string]string{backend.FromAlertHeaderName: "true"})
+						checkAlertShape(t, frames)
+						q := decodeModel(t, n.RefID, n.Model)
+						if q.QueryType == metricdoc.QueryLag {
+							checkLag(t, q, frames, tr)
+						}
+						if q.QueryType == metricdoc.QueryFreshness {
+							checkFreshness(t, frames, tr, now)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+func provisionedSettings(t *testing.T, w *world) plugin.Settings {
+	t.Helper()
+	for _, f := range w.dsFiles {
+		for _, ds := range f.Datasources {
+			if ds.Type == plugin.PluginID {
+				js, _ := json.Marshal(ds.JSONData)
+				var s plugin.Settings
+				if err := json.Unmarshal(js, &s); err != nil {
+					t.Fatal(err)
+				}
+				return s
+			}
+		}
+	}
+	t.Fatal("no campaignpulse datasource provisioned")
+	return plugin.Settings{}
+}
+
+// dataQuery builds the request Grafana sends for a target: the target as
+// the frontend interpolated it (variables on All), plus intervalMs and
+// maxDataPoints, and the time range.
+func dataQuery(raw map[string]any, queryType string, from, to time.Time) backend.DataQuery {
+	q := asSent(raw)
+	const maxDataPoints = 1000
+	interval := max(to.Sub(from)/maxDataPoints, time.Second)
+	q["intervalMs"] = interval.Milliseconds()
+	q["maxDataPoints"] = maxDataPoints
+	q["datasourceId"] = 1
+	ref, _ := q["refId"].(string)
+	if ref == "" {
+		ref = "A"
+		q["refId"] = ref
+	}
+	js, _ := json.Marshal(q)
+	return backend.DataQuery{RefID: ref, QueryType: queryType, JSON: js, TimeRange: backend.TimeRange{From: from, To: to},
+		Interval: interval, MaxDataPoints: maxDataPoints}
+}
+
+var relative = regexp.MustCompile(`^(?:now-)?(\d+)([mhdw])$`)
+
+// resolveRange turns Grafana's relative "from" (now-24h, now/d, 7d) into a
+// time, in UTC like the provisioned datasource and dashboards' day windows.
+func resolveRange(t *testing.T, from string, now time.Time) time.Time {
+	t.Helper()
+	if from == "now/d" {
+		return metricdoc.WindowStart(metricdoc.Day, now, time.UTC)
+	}
+	m := relative.FindStringSubmatch(from)
+	if m == nil {
+		t.Fatalf("cannot resolve time %q", from)
+	}
+	n, _ := strconv.Atoi(m[1])
+	unit := map[string]time.Duration{"m": time.Minute, "h": time.Hour, "d": 24 * time.Hour, "w": 7 * 24 * time.Hour}[m[2]]
+	return now.Add(-time.Duration(n) * unit)
+}
+
+func seedValues(dim string) []string {
+	switch dim {
+	case metricdoc.DimApp:
+		return seedApps
+	case metricdoc.DimMediaSource:
+		return seedSources
+	case metricdoc.DimCampaign:
+		return seedCampaigns
+	case metricdoc.DimPlatform:
+		return seedPlatforms
+	}
+	return nil
+}
+
+func isNumeric(f *data.Field) bool { return f.Type().Numeric() }
+
+func checkVariableFrame(t *testing.T, frames data.Frames) []string {
+	t.Helper()
+	if len(frames) != 1 || len(frames[0].Fields) != 2 || frames[0].Fields[0].Name != "text" || frames[0].Fields[1].Name != "value" {
+		t.Fatalf("variable frames %v, want one text/value frame", frameShapes(frames))
+	}
+	var out []string
+	for i := range frames[0].Rows() {
+		out = append(out, fmt.Sprint(frames[0].Fields[1].At(i)))
+	}
+	return out
+}
+
+// checkPanelFrames checks the frame type each query type and format
+// promises, which is what the panels are configured for.
+func checkPanelFrames(t *testing.T, q metricdoc.Query, frames data.Frames) {
+	t.Helper()
+	if len(frames) == 0 {
+		t.Fatal("no frames")
+	}
+	want := data.FrameTypeNumericLong
+	if q.QueryType == metricdoc.QueryMetrics {
+		switch q.Format {
+		case "", metricdoc.FormatTimeSeries:
+			want = data.FrameTypeTimeSeriesWide
+		case metricdoc.FormatTimeSeriesLong:
+			want = data.FrameTypeTimeSeriesLong
+		}
+	}
+	for _, f := range frames {
+		if f.Meta == nil || f.Meta.Type != want {
+			t.Errorf("frame %q: type %v, want %s (%s)", f.Name, f.Meta, want, frameShapes(frames))
+			continue
+		}
+		switch want {
+		case data.FrameTypeTimeSeriesWide:
+			if f.Fields[0].Type() != data.FieldTypeTime || len(f.Fields) < 2 || f.Rows() == 0 {
+				t.Errorf("frame %q: want a time field then values, with rows: %s", f.Name, frameShapes(frames))
+			}
+			for _, fl := range f.Fields[1:] {
+				if !isNumeric(fl) {
+					t.Errorf("frame %q: field %q is %s, want numeric", f.Name, fl.Name, fl.Type())
+				}
+			}
+			if len(q.GroupBy) > 0 && len(f.Fields) < 2 {
+				t.Errorf("grouped by %v but one series", q.GroupBy)
+			}
+			if q.TopN > 0 && len(f.Fields)-1 > q.TopN+1 {
+				t.Errorf("top %d: %d series (at most N plus other)", q.TopN, len(f.Fields)-1)
+			}
+		case data.FrameTypeNumericLong:
+			if f.Rows() == 0 {
+				t.Errorf("frame %q has no rows", f.Name)
+			}
+		}
+	}
+}
+
+// checkAlertShape: numeric-long data as alerting reads it — string label
+// columns, exactly one numeric column, each row's label set unique.
+func checkAlertShape(t *testing.T, frames data.Frames) {
+	t.Helper()
+	if len(frames) != 1 {
+		t.Fatalf("alert query returned %d frames, want 1: %s", len(frames), frameShapes(frames))
+	}
+	f := frames[0]
+	if f.Meta == nil || f.Meta.Type != data.FrameTypeNumericLong {
+		t.Errorf("frame type %v, want %s", f.Meta, data.FrameTypeNumericLong)
+	}
+	numeric := 0
+	var labels []int
+	for i, fl := range f.Fields {
+		switch {
+		case isNumeric(fl):
+			numeric++
+		case fl.Type() == data.FieldTypeString || fl.Type() == data.FieldTypeNullableString:
+			labels = append(labels, i)
+		default:
+			t.Errorf("field %q is %s: alerting accepts only string labels and numbers", fl.Name, fl.Type())
+		}
+	}
+	if numeric != 1 {
+		t.Errorf("%d numeric fields, alerting needs exactly one: %s", numeric, frameShapes(frames))
+	}
+	if f.Rows() == 0 {
+		t.Error("no rows: the rule would go to NoData on seeded data")
+	}
+	seen := map[string]bool{}
+	for r := range f.Rows() {
+		var key bytes.Buffer
+		for _, i := range labels {
+			fmt.Fprintf(&key, "%s=%v,", f.Fields[i].Name, f.Fields[i].At(r))
+		}
+		if seen[key.String()] {
+			t.Errorf("label set %s appears twice; alerting rejects duplicate series", key.String())
+		}
+		seen[key.String()] = true
+	}
+}
+
+func numericSum(t *testing.T, frames data.Frames, name string) float64 {
+	t.Helper()
+	sum := 0.0
+	found := false
+	for _, f := range frames {
+		for _, fl := range f.Fields {
+			if !isNumeric(fl) || (name != "" && fl.Name != name) {
+				continue
+			}
+			found = true
+			for i := range fl.Len() {
+				if v, ok := fl.ConcreteAt(i); ok {
+					x, err := fl.FloatAt(i)
+					if err != nil {
+						t.Fatalf("field %s row %d (%v): %v", fl.Name, i, v, err)
+					}
+					sum += x
+				}
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no numeric field %q in %s", name, frameShapes(frames))
+	}
+	return sum
+}
+
+// checkTodayTotal: a "today" table query, whatever its grouping, adds up to
+// the seeded total of the day so far (variables on All filter nothing).
+func checkTodayTotal(t *testing.T, q metricdoc.Query, frames data.Frames, tr truth) {
+	t.Helper()
+	var want float64
+	switch q.Measure {
+	case metricdoc.MeasureInstalls, "":
+		want = float64(tr.installs)
+	case metricdoc.MeasureEvents:
+		want = float64(tr.events)
+	case metricdoc.MeasureRevenue:
+		want = float64(tr.revenueMicros) / 1e6
+	case metricdoc.MeasureRevenueUSD:
+		want = float64(tr.revenueUSDMicros) / 1e6
+	}
+	if got := numericSum(t, frames, ""); math.Abs(got-want) > 1e-6*max(1, want) {
+		t.Errorf("%s today = %v, seeded %v", q.Measure, got, want)
+	}
+}
+
+func checkLag(t *testing.T, q metricdoc.Query, frames data.Frames, tr truth) {
+	t.Helper()
+	if q.Measure == "" || q.Measure == metricdoc.MeasureLagRecords {
+		if got := numericSum(t, frames, string(metricdoc.MeasureLagRecords)); got != float64(tr.lagRecords) {
+			t.Errorf("lag_records sum %v, seeded %d", got, tr.lagRecords)
+		}
+	}
+	if q.Measure == "" || q.Measure == metricdoc.MeasureLagSeconds {
+		// Partition 0's oldest unconsumed record is 10 minutes old.
+		if got := numericSum(t, frames, string(metricdoc.MeasureLagSeconds)); got < 590 || got > 700 {
+			t.Errorf("lag_seconds sum %v, want about 600 (one partition 10 minutes behind)", got)
+		}
+	}
+}
+
+func checkFreshness(t *testing.T, frames data.Frames, tr truth, now time.Time) {
+	t.Helper()
+	if n := frames[0].Rows(); n != tr.freshness {
+		t.Errorf("%d freshness rows, seeded %d", n, tr.freshness)
+	}
+	// Ages seeded: 1 h and 2 h for push and pull of each of two apps.
+	got := numericSum(t, frames, "age_seconds")
+	if want := 2 * (3600.0 + 7200.0); math.Abs(got-want) > 120 {
+		t.Errorf("age_seconds sum %v, want about %v", got, want)
+	}
+}
+
+func frameShapes(frames data.Frames) string {
+	var b strings.Builder
+	for _, f := range frames {
+		fmt.Fprintf(&b, "[%s rows=%d", f.Name, f.Rows())
+		if f.Meta != nil {
+			fmt.Fprintf(&b, " type=%s", f.Meta.Type)
+		}
+		for _, fl := range f.Fields {
+			fmt.Fprintf(&b, " %s:%s", fl.Name, fl.Type())
+		}
+		b.WriteString("] ")
+	}
+	return b.String()
+}
