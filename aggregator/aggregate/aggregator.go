@@ -104,7 +104,10 @@ func (a *Aggregator) Ready() error {
 
 // Run is the poll loop: process records, flush every FlushInterval.
 func (a *Aggregator) Run(ctx context.Context) error {
-	defer a.cl.Close()
+	defer func() {
+		a.cl.AllowRebalance()
+		a.cl.Close()
+	}()
 	backoff := newBackoff()
 	nextFlush := a.opts.Now().Add(a.opts.FlushInterval)
 	nextExpiry := a.opts.Now()
@@ -183,14 +186,7 @@ func (a *Aggregator) shutdown() error {
 	if err != nil {
 		a.log.Error("final flush failed; the next owner resumes from the last checkpoint", "err", err)
 	}
-	a.cl.AllowRebalance()
 	return nil
-}
-
-// crash stops the aggregator the way kill -9 would: nothing is flushed.
-func (a *Aggregator) crash() {
-	a.crashed.Store(true)
-	a.cl.Close()
 }
 
 // handle processes the records of one fetched partition.

@@ -1,0 +1,60 @@
+package aggregate
+
+import (
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+)
+
+// TestTotalsMatchTruth: one aggregator, a mixed stream, graceful stop.
+func TestTotalsMatchTruth(t *testing.T) {
+	w := newWorld(t, 3)
+	recs, tr := generate(1, 1200, testStart, 10, w.loc)
+	t.Log(describe(tr))
+	in := w.start(Options{})
+	for _, c := range chunks(recs, 3) {
+		w.produce(c)
+	}
+	w.waitCaughtUp(30 * time.Second)
+	w.check(tr)
+	if got := counterValue(t, in.a.m.events[outDeadLettered]); int64(got) != tr.dlq {
+		t.Fatalf("events_total{dead_lettered} = %v, want %d", got, tr.dlq)
+	}
+	in.stop()
+
+	// Dead letters carry reason and origin.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(w.kafka.Brokers()...), kgo.ConsumeTopics(metricdoc.TopicDLQ, metricdoc.TopicAggregated))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var dlq, updates int64
+	for dlq < tr.dlq || updates == 0 {
+		fs := cl.PollFetches(t.Context())
+		fs.EachRecord(func(r *kgo.Record) {
+			if r.Topic == metricdoc.TopicAggregated {
+				updates++
+				return
+			}
+			dlq++
+			var reason, origin string
+			for _, h := range r.Headers {
+				switch h.Key {
+				case metricdoc.HeaderDLQReason:
+					reason = string(h.Value)
+				case metricdoc.HeaderDLQOrigin:
+					origin = string(h.Value)
+				}
+			}
+			if reason == "" || len(origin) < len("raw_events/0/0") {
+				t.Errorf("dead letter without reason/origin: %q %q", reason, origin)
+			}
+		})
+	}
+	if dlq != tr.dlq {
+		t.Fatalf("%d dead letters, want %d", dlq, tr.dlq)
+	}
+}
