@@ -21,6 +21,7 @@ export const selectors = {
     consumerGroup: 'cp-lag-consumer-group',
     topic: 'cp-lag-topic',
     measure: 'cp-lag-measure',
+    alertingHint: 'cp-lag-alerting-hint',
   },
   variables: {
     dimension: 'cp-variables-dimension',

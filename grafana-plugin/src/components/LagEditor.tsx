@@ -1,4 +1,4 @@
-import { InlineField, InlineFieldRow, Input, RadioButtonGroup } from '@grafana/ui';
+import { Alert, InlineField, InlineFieldRow, Input, RadioButtonGroup, Stack } from '@grafana/ui';
 
 import { selectors } from '../selectors';
 import { LagMeasure } from '../types';
@@ -12,7 +12,9 @@ const measureOptions: Array<{ label: string; value: LagMeasure | typeof BOTH; de
 ];
 
 /** Editor of a lag query: Kafka consumer group lag of a topic. */
-export function LagEditor({ query, onChange }: TypeEditorProps) {
+export function LagEditor({ query, onChange, forAlerting }: TypeEditorProps) {
+  // An alert rule needs exactly one numeric column: no "Both".
+  const options = forAlerting ? measureOptions.filter((o) => o.value !== BOTH) : measureOptions;
   const text = (key: 'consumerGroup' | 'topic', value: string) => {
     const next = { ...query };
     if (value.trim() === '') {
@@ -23,41 +25,48 @@ export function LagEditor({ query, onChange }: TypeEditorProps) {
     onChange(next, true);
   };
   return (
-    <InlineFieldRow>
-      <InlineField label="Consumer group" labelWidth={18} tooltip="Empty: the datasource's consumer group">
-        <Input
-          data-testid={selectors.lag.consumerGroup}
-          width={30}
-          placeholder="datasource default"
-          defaultValue={query.consumerGroup ?? ''}
-          onBlur={(e) => text('consumerGroup', e.currentTarget.value)}
-        />
-      </InlineField>
-      <InlineField label="Topic" tooltip="Empty: raw_events">
-        <Input
-          data-testid={selectors.lag.topic}
-          width={24}
-          placeholder="raw_events"
-          defaultValue={query.topic ?? ''}
-          onBlur={(e) => text('topic', e.currentTarget.value)}
-        />
-      </InlineField>
-      <InlineField label="Measure">
-        <RadioButtonGroup
-          data-testid={selectors.lag.measure}
-          options={measureOptions}
-          value={(query.measure as LagMeasure | undefined) ?? BOTH}
-          onChange={(m: LagMeasure | typeof BOTH) => {
-            const next = { ...query };
-            if (m === BOTH) {
-              delete next.measure;
-            } else {
-              next.measure = m;
-            }
-            onChange(next, true);
-          }}
-        />
-      </InlineField>
-    </InlineFieldRow>
+    <Stack direction="column" gap={1}>
+      <InlineFieldRow>
+        <InlineField label="Consumer group" labelWidth={18} tooltip="Empty: the datasource's consumer group">
+          <Input
+            data-testid={selectors.lag.consumerGroup}
+            width={30}
+            placeholder="datasource default"
+            defaultValue={query.consumerGroup ?? ''}
+            onBlur={(e) => text('consumerGroup', e.currentTarget.value)}
+          />
+        </InlineField>
+        <InlineField label="Topic" tooltip="Empty: raw_events">
+          <Input
+            data-testid={selectors.lag.topic}
+            width={24}
+            placeholder="raw_events"
+            defaultValue={query.topic ?? ''}
+            onBlur={(e) => text('topic', e.currentTarget.value)}
+          />
+        </InlineField>
+        <InlineField label="Measure">
+          <RadioButtonGroup
+            data-testid={selectors.lag.measure}
+            options={options}
+            value={(query.measure as LagMeasure | undefined) ?? (forAlerting ? undefined : BOTH)}
+            onChange={(m: LagMeasure | typeof BOTH) => {
+              const next = { ...query };
+              if (m === BOTH) {
+                delete next.measure;
+              } else {
+                next.measure = m;
+              }
+              onChange(next, true);
+            }}
+          />
+        </InlineField>
+      </InlineFieldRow>
+      {forAlerting && !query.measure && (
+        <Alert severity="warning" title="Choose records or seconds" data-testid={selectors.lag.alertingHint}>
+          Alert rules need a single numeric column per partition.
+        </Alert>
+      )}
+    </Stack>
   );
 }

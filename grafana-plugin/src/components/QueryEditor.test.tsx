@@ -1,15 +1,16 @@
 import { fireEvent, render, screen } from '@testing-library/react';
+import { CoreApp } from '@grafana/data';
 
 import type { DataSource } from '../datasource';
 import { selectors } from '../selectors';
 import { CampaignPulseQuery, QUERY_TYPES } from '../types';
 import { QueryEditor } from './QueryEditor';
 
-function setup(query: CampaignPulseQuery) {
+function setup(query: CampaignPulseQuery, app?: CoreApp) {
   const onChange = jest.fn();
   const onRunQuery = jest.fn();
   const view = render(
-    <QueryEditor datasource={{} as DataSource} query={query} onChange={onChange} onRunQuery={onRunQuery} />
+    <QueryEditor datasource={{} as DataSource} query={query} onChange={onChange} onRunQuery={onRunQuery} app={app} />
   );
   return { onChange, onRunQuery, view };
 }
@@ -130,6 +131,26 @@ describe('LagEditor', () => {
     fireEvent.change(input, { target: { value: '' } });
     fireEvent.blur(input);
     expect(onChange).toHaveBeenLastCalledWith({ refId: 'A', queryType: 'lag' });
+  });
+});
+
+describe('alert rule editing', () => {
+  it('a lag query started in an alert rule names one measure', () => {
+    const { onChange } = setup({ refId: 'A', queryType: 'metrics' }, CoreApp.UnifiedAlerting);
+    fireEvent.click(screen.getByRole('radio', { name: 'Consumer lag' }));
+    expect(onChange).toHaveBeenCalledWith(expect.objectContaining({ queryType: 'lag', measure: 'lag_seconds' }));
+  });
+
+  it('offers no "Both" and warns while no measure is chosen', () => {
+    setup({ refId: 'A', queryType: 'lag' }, CoreApp.UnifiedAlerting);
+    expect(screen.queryByRole('radio', { name: 'Both' })).not.toBeInTheDocument();
+    expect(screen.getByTestId(selectors.lag.alertingHint)).toBeInTheDocument();
+  });
+
+  it('panels keep "Both" and show no warning', () => {
+    setup({ refId: 'A', queryType: 'lag' }, CoreApp.Dashboard);
+    expect(screen.getByRole('radio', { name: 'Both' })).toBeChecked();
+    expect(screen.queryByTestId(selectors.lag.alertingHint)).not.toBeInTheDocument();
   });
 });
 

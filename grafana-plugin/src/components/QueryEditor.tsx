@@ -1,5 +1,5 @@
 import { ComponentType } from 'react';
-import { QueryEditorProps } from '@grafana/data';
+import { CoreApp, QueryEditorProps } from '@grafana/data';
 import { InlineField, RadioButtonGroup, Stack } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
@@ -34,8 +34,9 @@ const typeOptions = QUERY_TYPES.map((t) => ({ label: LABELS[t], value: t }));
 type Props = QueryEditorProps<DataSource, CampaignPulseQuery, CampaignPulseOptions>;
 
 /** The panel/Explore/alerting query editor: a type picker and that type's editor. */
-export function QueryEditor({ query, onChange, onRunQuery }: Props) {
+export function QueryEditor({ query, onChange, onRunQuery, app }: Props) {
   const type: QueryType = query.queryType ?? 'metrics';
+  const forAlerting = app === CoreApp.UnifiedAlerting;
   const Editor = EDITORS[type] ?? EDITORS.metrics;
   const change = (next: CampaignPulseQuery, run?: boolean) => {
     onChange(next);
@@ -47,7 +48,12 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
   // fields another type would ignore.
   const switchType = (t: QueryType) => {
     const { refId, hide, datasource, key } = query;
-    change({ ...DEFAULT_QUERIES[t], refId, hide, datasource, key }, true);
+    const defaults: CampaignPulseQuery = { ...DEFAULT_QUERIES[t], refId };
+    if (forAlerting && t === 'lag') {
+      // Alert rules accept exactly one numeric column.
+      defaults.measure = 'lag_seconds';
+    }
+    change({ ...defaults, refId, hide, datasource, key }, true);
   };
   return (
     <Stack direction="column" gap={1}>
@@ -55,7 +61,12 @@ export function QueryEditor({ query, onChange, onRunQuery }: Props) {
         <RadioButtonGroup data-testid={selectors.queryEditor.queryType} options={typeOptions} value={type} onChange={switchType} />
       </InlineField>
       <div data-testid={selectors.queryEditor.editor(type)}>
-        <Editor key={`${query.refId}-${type}`} query={{ ...query, queryType: type }} onChange={change} />
+        <Editor
+          key={`${query.refId}-${type}`}
+          query={{ ...query, queryType: type }}
+          onChange={change}
+          forAlerting={forAlerting}
+        />
       </div>
     </Stack>
   );

@@ -5,6 +5,8 @@ export interface TypeEditorProps {
   query: CampaignPulseQuery;
   /** Replaces the query; run is true when the change should refresh the panel. */
   onChange: (query: CampaignPulseQuery, run?: boolean) => void;
+  /** The editor serves an alert rule: results must have one numeric column. */
+  forAlerting?: boolean;
 }
 
 /** Splits a comma-separated text field into trimmed, non-empty values. */
