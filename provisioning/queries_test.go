@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
+	"github.com/grafana/grafana-plugin-sdk-go/experimental/datasourcetest"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
@@ -22,8 +24,8 @@ import (
 
 // TestProvisionedQueriesRun sends every dashboard panel query, every
 // dashboard variable query and every alert-rule query through the plugin's
-// QueryData, configured from the provisioned jsonData, against FerretDB and
-// kfake seeded with known data. Each must answer without error, in the
+// QueryData over the SDK's gRPC stack, configured from the provisioned
+// jsonData, against FerretDB and kfake seeded with known data. Each must answer without error, in the
 // frame shape its panel or alert rule needs, with the seeded totals.
 func TestProvisionedQueriesRun(t *testing.T) {
 	if testing.Short() {
@@ -51,19 +53,28 @@ func TestProvisionedQueriesRun(t *testing.T) {
 	tr := seedMongo(ctx, t, m.URI(), settings.MongoDatabase, now)
 	seedKafka(ctx, t, k.Brokers(), settings.KafkaConsumerGroup, now, &tr)
 
-	ds, err := plugin.NewDatasource(ctx, plugin.InstanceSettings(settings, map[string]string{plugin.SecureMongoURI: m.URI()}))
+	// The SDK's gRPC server and client in-process, with the plugin's real
+	// instance factory: settings travel as Grafana sends them (jsonData
+	// bytes + decrypted secure map), through proto conversion, the SDK
+	// middlewares and instance management.
+	tp, err := datasourcetest.Manage(plugin.Factory, datasourcetest.ManageOpts{Address: freeAddr(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ds.Dispose()
+	defer func() { _ = tp.Shutdown() }()
+	jsonData, _ := json.Marshal(settings)
+	pctx := backend.PluginContext{
+		OrgID:    1,
+		PluginID: plugin.PluginID,
+		DataSourceInstanceSettings: &backend.DataSourceInstanceSettings{
+			ID: 1, UID: "campaignpulse", Name: "campaignpulse", Type: plugin.PluginID, Updated: now,
+			JSONData: jsonData, DecryptedSecureJSONData: map[string]string{plugin.SecureMongoURI: m.URI()},
+		},
+	}
 
 	run := func(t *testing.T, dq backend.DataQuery, headers map[string]string) data.Frames {
 		t.Helper()
-		resp, err := ds.QueryData(ctx, &backend.QueryDataRequest{
-			PluginContext: backend.PluginContext{DataSourceInstanceSettings: &backend.DataSourceInstanceSettings{UID: "campaignpulse"}},
-			Headers:       headers,
-			Queries:       []backend.DataQuery{dq},
-		})
+		resp, err := tp.Client.QueryData(ctx, &backend.QueryDataRequest{PluginContext: pctx, Headers: headers, Queries: []backend.DataQuery{dq}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,6 +155,16 @@ func TestProvisionedQueriesRun(t *testing.T) {
 			}
 		}
 	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
 
 func provisionedSettings(t *testing.T, w *world) plugin.Settings {
