@@ -41,6 +41,11 @@ type Aggregator struct {
 	dlqMu     sync.Mutex
 	dlqFailed map[int32]bool
 
+	// afterLiveWrite, when set (tests), runs between the live-document
+	// writes and the checkpoints of a flush: the spot where a crash leaves
+	// documents ahead of their checkpoint.
+	afterLiveWrite func()
+
 	stopping atomic.Bool // graceful: callbacks drop state without flushing
 	crashed  atomic.Bool // tests: behave like kill -9
 	ready    atomic.Bool

@@ -55,6 +55,9 @@ func (a *Aggregator) flushParts(ctx context.Context, parts []*partState, inLoop 
 	if err != nil {
 		return err
 	}
+	if a.afterLiveWrite != nil && len(written) > 0 {
+		a.afterLiveWrite()
+	}
 	if err := a.finalize(ctx, parts); err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -102,12 +102,21 @@ func (w *world) produce(recs []genRecord) {
 type instance struct {
 	a      *Aggregator
 	reg    *prometheus.Registry
+	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error
 }
 
 func (w *world) start(opts Options) *instance {
+	w.t.Helper()
+	in := w.prepare(opts)
+	in.run()
+	return in
+}
+
+// prepare builds an aggregator without running it.
+func (w *world) prepare(opts Options) *instance {
 	w.t.Helper()
 	mc, err := mongo.Connect(options.Client().ApplyURI(w.mongo.URI()).SetServerSelectionTimeout(time.Second).SetTimeout(5 * time.Second))
 	if err != nil {
@@ -134,13 +143,16 @@ func (w *world) start(opts Options) *instance {
 		w.t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{a: a, reg: reg, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		in.err = a.Run(ctx)
-		close(in.done)
-	}()
+	in := &instance{a: a, reg: reg, cancel: cancel, done: make(chan struct{}), ctx: ctx}
 	w.t.Cleanup(in.kill)
 	return in
+}
+
+func (in *instance) run() {
+	go func() {
+		in.err = in.a.Run(in.ctx)
+		close(in.done)
+	}()
 }
 
 // stop shuts the instance down gracefully (SIGTERM).

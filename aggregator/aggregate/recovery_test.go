@@ -1,0 +1,125 @@
+package aggregate
+
+import (
+	"net/url"
+	"testing"
+	"time"
+)
+
+// TestCrashRestart kills aggregators mid-stream (once right after a flush
+// wrote live documents but before it checkpointed) and checks that the
+// last one ends with the exact totals and exact events_total counters.
+func TestCrashRestart(t *testing.T) {
+	w := newWorld(t, 3)
+	recs, tr := generate(2, 900, testStart, 10, w.loc)
+	cs := chunks(recs, 3)
+
+	a := w.start(Options{})
+	w.produce(cs[0])
+	w.waitCaughtUp(30 * time.Second)
+	w.produce(cs[1])
+	w.waitProgress(int64(len(cs[0])), 30*time.Second)
+	a.kill()
+
+	// b dies between its live writes and its checkpoints.
+	b := w.prepare(Options{})
+	crashed := make(chan struct{})
+	b.a.afterLiveWrite = func() {
+		b.a.crashed.Store(true)
+		b.cancel()
+		close(crashed)
+		b.a.afterLiveWrite = nil
+	}
+	b.run()
+	w.produce(cs[2])
+	<-crashed
+	b.kill()
+	before := w.checkpoints()
+
+	c := w.start(Options{})
+	w.waitCaughtUp(60 * time.Second)
+	w.check(tr)
+	var sum int64
+	for _, cp := range before {
+		sum += cp.Offset
+	}
+	t.Logf("b crashed with checkpoints covering %d of %d records", sum, tr.n)
+	want := [numOutcomes]int64{tr.counted, tr.duplicates, tr.tooLate, tr.dlq}
+	for o := outcome(0); o < numOutcomes; o++ {
+		if got := int64(counterValue(t, c.a.m.events[o])); got != want[o] {
+			t.Errorf("events_total{outcome=%s} = %d after restarts, want %d", o, got, want[o])
+		}
+	}
+}
+
+// TestRebalance runs two aggregators in one group: the second joins
+// mid-stream, then the first is killed mid-stream.
+func TestRebalance(t *testing.T) {
+	w := newWorld(t, 4)
+	recs, tr := generate(3, 900, testStart, 10, w.loc)
+	cs := chunks(recs, 3)
+
+	a := w.start(Options{})
+	w.produce(cs[0])
+	w.waitCaughtUp(30 * time.Second)
+	w.produce(cs[1])
+	b := w.start(Options{})
+	w.waitCaughtUp(60 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
+	for owned(a) == 0 || owned(b) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("partitions not shared after the join: a owns %d, b owns %d", owned(a), owned(b))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	w.produce(cs[2])
+	a.kill()
+	w.waitCaughtUp(60 * time.Second)
+	if owned(b) != 4 {
+		t.Fatalf("b owns %d partitions after a died, want 4", owned(b))
+	}
+	w.check(tr)
+}
+
+func owned(in *instance) int {
+	in.a.mu.Lock()
+	defer in.a.mu.Unlock()
+	return len(in.a.parts)
+}
+
+// TestMongoOutage stops MongoDB mid-stream: the aggregator must pause,
+// keep retrying, and end exact once MongoDB is back on the same data.
+func TestMongoOutage(t *testing.T) {
+	w := newWorld(t, 2)
+	recs, tr := generate(4, 700, testStart, 10, w.loc)
+	cs := chunks(recs, 3)
+
+	a := w.start(Options{})
+	w.produce(cs[0])
+	w.waitCaughtUp(30 * time.Second)
+
+	u, err := url.Parse(w.mongo.URI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.mongo.Close()
+	w.produce(cs[1])
+	deadline := time.Now().Add(30 * time.Second)
+	for a.a.Ready() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("aggregator still ready with MongoDB down")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if counterValue(t, a.a.m.mongoErrors) < 1 {
+		t.Fatal("no mongo write error counted")
+	}
+	w.startMongo(u.Host)
+	w.waitCaughtUp(60 * time.Second)
+	if err := a.a.Ready(); err != nil {
+		t.Fatalf("not ready after MongoDB came back: %v", err)
+	}
+	w.produce(cs[2])
+	w.waitCaughtUp(30 * time.Second)
+	w.check(tr)
+}
