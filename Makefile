@@ -115,3 +115,13 @@ frontend-build: frontend-deps
 	$(PLUGIN_NPM) run build
 
 test: frontend-test
+
+# ---- ingest (owner: ingest) ----
+.PHONY: fuzz-ingest bench-ingest
+## fuzz-ingest: fuzz the push receiver's POST JSON and GET query-form input paths, FUZZTIME each
+fuzz-ingest:
+	$(GO) test -run '^$$' -fuzz '^FuzzPushPOST$$' -fuzztime $(FUZZTIME) ./aggregator/ingest/push/
+	$(GO) test -run '^$$' -fuzz '^FuzzPushGET$$' -fuzztime $(FUZZTIME) ./aggregator/ingest/push/
+## bench-ingest: push receiver against kfake on one core: events/s, p50/p99 time to the 2xx
+bench-ingest:
+	$(GO) test -run '^$$' -bench '^BenchmarkPush' -cpu 1 -benchtime 100000x -benchmem ./aggregator/ingest/push/
