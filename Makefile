@@ -110,6 +110,7 @@ frontend-test: frontend-deps
 	$(PLUGIN_NPM) run typecheck
 	$(PLUGIN_NPM) run test:ci
 	$(PLUGIN_NPM) run build
+	$(PLUGIN_NPM) run check:dist
 
 frontend-build: frontend-deps
 	$(PLUGIN_NPM) run build
