@@ -7,6 +7,7 @@
 #                                          new cluster id (--keep-data: reuse it), start, wait for metadata
 #   scripts/kafka.sh stop [--kill]         SIGTERM and wait (controlled shutdown); --kill: SIGKILL at once
 #   scripts/kafka.sh restart [--kill]      stop (or kill) then start --keep-data
+#   scripts/kafka.sh pause | cont          SIGSTOP / SIGCONT: a hung broker with its sockets open
 #   scripts/kafka.sh status                exit 0 when running, 3 when not
 #   scripts/kafka.sh classpath             resolve and print the classpath file
 #   scripts/kafka.sh bootstrap             print host:port of the client listener
@@ -274,6 +275,7 @@ cmd_stop() {
 	else
 		kill -TERM "$pid" 2>/dev/null || true
 	fi
+	kill -CONT "$pid" 2>/dev/null || true # a paused broker acts on SIGTERM only once thawed
 	local waited=0
 	# Wait for the process itself, not just its cmdline: the kernel clears the cmdline before it closes
 	# the sockets, and a restart must find the ports free.
@@ -295,6 +297,13 @@ cmd_stop() {
 	log "stopped pid $pid"
 }
 
+# cmd_signal freezes (SIGSTOP) or thaws (SIGCONT) the broker: a hung broker, as clients see a long GC
+# pause or a network partition, with its sockets still open.
+cmd_signal() {
+	pid_alive || die "not running"
+	kill "-$1" "$(cat "$PID_FILE")"
+}
+
 cmd_status() {
 	if pid_alive; then
 		echo "running pid $(cat "$PID_FILE") bootstrap 127.0.0.1:$KAFKA_PORT dir $KAFKA_DIR"
@@ -308,8 +317,10 @@ case "${1:-}" in
 start) shift; cmd_start "$@" ;;
 stop) shift; cmd_stop "$@" ;;
 restart) shift; cmd_stop "$@"; cmd_start --keep-data ;;
+pause) cmd_signal STOP ;;
+cont) cmd_signal CONT ;;
 status) cmd_status ;;
 classpath) classpath ;;
 bootstrap) echo "127.0.0.1:$KAFKA_PORT" ;;
-*) die "usage: $0 start [--keep-data] | stop [--kill] | restart [--kill] | status | classpath | bootstrap" ;;
+*) die "usage: $0 start [--keep-data] | stop [--kill] | restart [--kill] | pause | cont | status | classpath | bootstrap" ;;
 esac

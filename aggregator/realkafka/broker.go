@@ -62,6 +62,13 @@ func (b *Broker) Stop(ctx context.Context) error { return b.halt(ctx, "stop") }
 // Kill sends SIGKILL: no controlled shutdown, unflushed segments are recovered on the next start.
 func (b *Broker) Kill(ctx context.Context) error { return b.halt(ctx, "stop", "--kill") }
 
+// Pause freezes the broker with SIGSTOP: connections stay open but nothing answers, as clients see
+// a long GC pause or a partition. Continue thaws it; Stop and Kill also work on a paused broker.
+func (b *Broker) Pause(ctx context.Context) error { return b.run(ctx, "pause") }
+
+// Continue thaws a paused broker with SIGCONT.
+func (b *Broker) Continue(ctx context.Context) error { return b.run(ctx, "cont") }
+
 // Resume starts a stopped or killed broker on its existing data directory and waits for metadata.
 func (b *Broker) Resume(ctx context.Context) error {
 	b.mu.Lock()

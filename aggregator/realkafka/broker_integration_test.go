@@ -120,3 +120,45 @@ func consumeAll(ctx context.Context, t *testing.T, b *Broker, topic string, want
 	}
 	return seen
 }
+
+// TestPauseFreezesAndStopStillWorks checks a paused broker answers nothing (a produce times out),
+// serves again after Continue, and that Stop works on a paused broker.
+func TestPauseFreezesAndStopStillWorks(t *testing.T) {
+	b := ForTest(t, Options{})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Brokers()...), kgo.DefaultProduceTopic("realkafka_pause"))
+	if err != nil {
+		t.Fatalf("client: %v", err)
+	}
+	defer cl.Close()
+	if _, err := kadm.NewClient(cl).CreateTopic(t.Context(), 1, 1, nil, "realkafka_pause"); err != nil {
+		t.Fatalf("create topic: %v", err)
+	}
+	if err := cl.ProduceSync(t.Context(), kgo.StringRecord("before")).FirstErr(); err != nil {
+		t.Fatalf("produce before pause: %v", err)
+	}
+	if err := b.Pause(t.Context()); err != nil {
+		t.Fatalf("pause: %v", err)
+	}
+	// A metadata request, which honors its context (an idempotent produce in flight would not).
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	err = cl.Ping(ctx)
+	cancel()
+	if err == nil {
+		t.Fatal("ping of a paused broker succeeded; want a timeout")
+	}
+	if err := b.Continue(t.Context()); err != nil {
+		t.Fatalf("continue: %v", err)
+	}
+	if err := cl.ProduceSync(t.Context(), kgo.StringRecord("after")).FirstErr(); err != nil {
+		t.Fatalf("produce after continue: %v", err)
+	}
+	if err := b.Pause(t.Context()); err != nil {
+		t.Fatalf("pause again: %v", err)
+	}
+	if err := b.Stop(t.Context()); err != nil {
+		t.Fatalf("stop a paused broker: %v", err)
+	}
+	if b.Running() {
+		t.Fatal("broker still marked running after Stop")
+	}
+}
