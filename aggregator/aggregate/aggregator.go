@@ -63,7 +63,7 @@ func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheu
 		opts: opts, rules: opts.rules(), store: store, log: log, m: newMetrics(reg),
 		parts: make(map[int32]*partState), contrib: make(map[int32]*tally), dlqFailed: make(map[int32]bool),
 	}
-	cl, err := kgo.NewClient(
+	kopts := []kgo.Opt{
 		kgo.SeedBrokers(opts.Brokers...),
 		kgo.ConsumerGroup(opts.Group),
 		kgo.ConsumeTopics(opts.Topic),
@@ -76,7 +76,12 @@ func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheu
 		kgo.OnPartitionsLost(a.lost),
 		kgo.WithLogger(kslog.New(log.With("component", "kafka"))),
 		kgo.WithHooks(kprom.NewMetrics("campaignpulse_aggregate_kafka", kprom.Registerer(reg))),
-	)
+		kgo.SessionTimeout(opts.SessionTimeout),
+	}
+	if opts.InstanceID != "" {
+		kopts = append(kopts, kgo.InstanceID(opts.InstanceID))
+	}
+	cl, err := kgo.NewClient(kopts...)
 	if err != nil {
 		return nil, fmt.Errorf("create kafka client: %w", err)
 	}

@@ -15,6 +15,13 @@ type Options struct {
 	// Group is the consumer group shared by all aggregators. Default
 	// "campaignpulse-aggregate".
 	Group string
+	// InstanceID makes the aggregator a static group member: restarted
+	// with the same id it gets its partitions back at once. Default "" (a
+	// dynamic member).
+	InstanceID string
+	// SessionTimeout is how long the group waits for a silent member before
+	// moving its partitions. Default 45s.
+	SessionTimeout time.Duration
 	// Topic is the raw event topic. Default metricdoc.TopicRawEvents.
 	Topic string
 	// DLQTopic receives invalid events. Default metricdoc.TopicDLQ.
@@ -53,6 +60,9 @@ type Options struct {
 func (o *Options) setDefaults() {
 	if o.Group == "" {
 		o.Group = "campaignpulse-aggregate"
+	}
+	if o.SessionTimeout == 0 {
+		o.SessionTimeout = 45 * time.Second
 	}
 	if o.Topic == "" {
 		o.Topic = metricdoc.TopicRawEvents
@@ -93,6 +103,8 @@ func (o *Options) validate() error {
 	switch {
 	case len(o.Brokers) == 0:
 		return errors.New("kafka.brokers: at least one broker is required")
+	case o.SessionTimeout < time.Second:
+		return fmt.Errorf("kafka.session-timeout %s: must be at least 1s", o.SessionTimeout)
 	case o.AllowedLateness < 0:
 		return fmt.Errorf("aggregate.lateness %s: must not be negative", o.AllowedLateness)
 	case o.CorrectionHorizon < time.Hour:
