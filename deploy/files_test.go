@@ -153,3 +153,54 @@ func sharesNetwork(a, b types.ServiceConfig) bool {
 	}
 	return false
 }
+
+// TestDatasourceMatchesDeployment checks the provisioned Grafana datasource reaches what compose
+// deploys: the aggregator's consumer group (for lag), the read-only Mongo user the init script
+// creates, a password secret granted to grafana, and broker/Mongo hosts that are compose services.
+func TestDatasourceMatchesDeployment(t *testing.T) {
+	var cfg struct {
+		Datasources []struct {
+			Type           string            `yaml:"type"`
+			JSONData       map[string]any    `yaml:"jsonData"`
+			SecureJSONData map[string]string `yaml:"secureJsonData"`
+		} `yaml:"datasources"`
+	}
+	if err := yaml.Unmarshal([]byte(readRepoFile(t, "provisioning/datasources/campaignpulse.yaml")), &cfg); err != nil {
+		t.Fatalf("parse datasource provisioning: %v", err)
+	}
+	p := loadProject(t)
+	grafana := service(t, p, "grafana")
+	script := readRepoFile(t, "deploy/mongo/init/01-users.js")
+	found := false
+	for _, ds := range cfg.Datasources {
+		if ds.Type != pluginID {
+			continue
+		}
+		found = true
+		str := func(k string) string { s, _ := ds.JSONData[k].(string); return s }
+		if g, want := str("kafkaConsumerGroup"), env(service(t, p, "aggregate"), "CAMPAIGNPULSE_KAFKA_GROUP"); g != want {
+			t.Errorf("datasource kafkaConsumerGroup %q, aggregate group %q: lag would watch the wrong group", g, want)
+		}
+		if u := str("mongoUsername"); !strings.Contains(script, "user: '"+u+"'") {
+			t.Errorf("datasource mongoUsername %q is not created by deploy/mongo/init/01-users.js", u)
+		}
+		pw := regexp.MustCompile(`^\$__file\{/run/secrets/([a-z_]+)\}$`).FindStringSubmatch(ds.SecureJSONData["mongoPassword"])
+		if pw == nil || !slices.ContainsFunc(grafana.Secrets, func(s types.ServiceSecretConfig) bool { return s.Source == pw[1] }) {
+			t.Errorf("datasource mongoPassword %q is not a secret file granted to grafana", ds.SecureJSONData["mongoPassword"])
+		}
+		for _, addr := range []string{str("kafkaBrokers"), regexp.MustCompile(`^mongodb://([^/]+)`).FindString(ds.SecureJSONData["mongoUri"])} {
+			host, _, err := net.SplitHostPort(strings.TrimPrefix(addr, "mongodb://"))
+			if err != nil {
+				t.Errorf("datasource address %q: %v", addr, err)
+				continue
+			}
+			s, err := p.GetService(host)
+			if err != nil || !sharesNetwork(grafana, s) {
+				t.Errorf("datasource host %q is not a compose service grafana can reach", host)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no %s datasource provisioned", pluginID)
+	}
+}
