@@ -137,8 +137,20 @@ func (p *Poller) start() time.Time {
 // go on. Run returns nil on ctx's end or completion, otherwise the errors
 // of the stopped apps and reports.
 func (p *Poller) Run(ctx context.Context) error {
-	if err := p.init(ctx); err != nil {
-		return err
+	// Kafka may come up after us (compose, restarts): keep trying to claim
+	// the transactional id and read the cursors rather than giving up.
+	for {
+		err := p.init(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		p.log.Warn("pull poller cannot start yet; retrying", "err", err, "retry_in", p.opts.RetryCap)
+		if err := p.clock.Sleep(ctx, p.opts.RetryCap); err != nil {
+			return nil
+		}
 	}
 	var (
 		wg   sync.WaitGroup

@@ -23,6 +23,10 @@ func TestBadRowsGoToDLQ(t *testing.T) {
 			"event_time": "2026-11-02 00:10:00", "install_time": "2026-11-02 00:10:00", "platform": platform}
 	}
 	report := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept") != "text/csv" || r.Header.Get("Authorization") != "Bearer "+apiToken {
+			http.Error(w, "want Accept: text/csv and the bearer token", http.StatusNotAcceptable)
+			return
+		}
 		w.Header().Set("Content-Type", "text/csv")
 		rw := appsflyer.NewRowWriter(w, nil)
 		_ = rw.Write(row("1", "ios"))

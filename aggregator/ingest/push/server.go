@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 )
@@ -19,7 +20,8 @@ func (r *Receiver) Serve(ctx context.Context, ln net.Listener) error {
 		WriteTimeout:      r.opts.WriteTimeout,
 		IdleTimeout:       r.opts.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
+		// Connection-level noise (TLS handshakes, bad clients) at debug.
+		ErrorLog: slog.NewLogLogger(r.deps.Log.Handler(), slog.LevelDebug),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
