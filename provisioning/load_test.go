@@ -138,6 +138,7 @@ type dashboard struct {
 	Title         string `json:"title"`
 	SchemaVersion int    `json:"schemaVersion"`
 	Refresh       string `json:"refresh"`
+	Timezone      string `json:"timezone"`
 	Time          struct {
 		From string `json:"from"`
 		To   string `json:"to"`

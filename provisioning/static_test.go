@@ -132,6 +132,7 @@ var varRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
 
 func TestDashboards(t *testing.T) {
 	w := load(t)
+	tz := provisionedSettings(t, w).TimeZone
 	uids, titles := map[string]string{}, map[string]string{}
 	for _, d := range w.dashboards {
 		t.Run(d.file, func(t *testing.T) {
@@ -150,6 +151,10 @@ func TestDashboards(t *testing.T) {
 			}
 			if r, err := time.ParseDuration(d.Refresh); err != nil || r > 30*time.Second || r < 5*time.Second {
 				t.Errorf("refresh %q, want 5s..30s (Grafana's floor is 5s)", d.Refresh)
+			}
+			// "now/d" panels must mean the same day as the backend's day windows.
+			if !strings.EqualFold(d.Timezone, tz) {
+				t.Errorf("timezone %q, the datasource's day windows are in %q", d.Timezone, tz)
 			}
 			if !strings.HasPrefix(d.Time.From, "now") || d.Time.To != "now" {
 				t.Errorf("time %q..%q, want a relative range ending now", d.Time.From, d.Time.To)
