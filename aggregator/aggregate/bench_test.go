@@ -1,0 +1,113 @@
+package aggregate
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchEvents returns n distinct ~1 KB push events, in time order over a
+// few hours, spread over 2 apps x 20 campaigns x 2 platforms x 2 names.
+// With escaped, event_value is a JSON string with escaped quotes, as
+// AppsFlyer pushes it; otherwise a nested object of the same size.
+func benchEvents(n int, escaped bool) [][]byte {
+	base := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	pad := strings.Repeat("x", 420)
+	out := make([][]byte, n)
+	for i := range out {
+		at := base.Add(time.Duration(i) * 10 * time.Millisecond).Format("2006-01-02 15:04:05.000")
+		name, rev := "install", ""
+		if i%3 == 0 {
+			name, rev = "af_purchase", `,"event_revenue":"4.99","event_revenue_currency":"USD","event_revenue_usd":"4.99"`
+		}
+		out[i] = []byte(fmt.Sprintf(`{"api_version":"2.0","app_id":"id%09d","appsflyer_id":"1707053358481-%07d","event_name":%q,`+
+			`"event_time":%q,"install_time":%q,"media_source":"Facebook Ads","campaign":"BF_%02d_US","af_c_id":"23861457577810710",`+
+			`"platform":%q,"is_retargeting":"false","wifi":"true","country_code":"US","city":"New York","ip":"203.0.113.7",`+
+			`"device_model":"iPhone15,2","os_version":"17.1","sdk_version":"v6.12.1","app_version":"3.4.5","language":"en-US",`+
+			`"event_value":"{\"af_content_id\":\"sku-123\",\"note\":\"%s\"}"%s}`,
+			i%2, i, name, at, at, i%20, []string{"ios", "android"}[i%2/1^(i/2)%2], pad, rev))
+		if !escaped {
+			out[i] = []byte(strings.NewReplacer(`"{\"af_content_id\":\"sku-123\",\"note\":\"`, `{"af_content_id":"sku-123","note":"`, pad+`\"}"`, pad+`"}`).Replace(string(out[i])))
+		}
+	}
+	return out
+}
+
+// BenchmarkProcess measures parse + identity + de-dup + hour and day
+// window update per event (one core).
+func BenchmarkProcess(b *testing.B) {
+	b.Run("event_value=escaped", func(b *testing.B) { benchProcess(b, benchEvents(200_000, true)) })
+	b.Run("event_value=object", func(b *testing.B) { benchProcess(b, benchEvents(200_000, false)) })
+}
+
+func benchProcess(b *testing.B, evs [][]byte) {
+	size := 0
+	for _, e := range evs {
+		size += len(e)
+	}
+	rec := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC).UnixMilli()
+	ps := newPartState(0, testRules(time.UTC))
+	b.SetBytes(int64(size / len(evs)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		j := i % len(evs)
+		if j == 0 && i > 0 {
+			b.StopTimer()
+			ps = newPartState(0, testRules(time.UTC)) // fresh identities each pass
+			b.StartTimer()
+		}
+		if o, r := ps.process(evs[j], int64(i), rec, "push"); o != outCounted {
+			b.Fatalf("event %d: %s %s", j, o, r)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkStateMemory reports the heap held per remembered identity and
+// per open window: 5M identities over 26 event hours and 100k windows.
+func BenchmarkStateMemory(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		before := heap()
+		d := newDedup()
+		base := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC).Unix()
+		const ids = 5_000_000
+		for k := uint64(0); k < ids; k++ {
+			d.add(k*0x9e3779b97f4a7c15, base+int64(k%(26*3600)))
+		}
+		perID := float64(heap()-before) / ids
+		runtime.KeepAlive(d)
+
+		ps := newPartState(0, testRules(time.UTC))
+		rec := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC).UnixMilli()
+		raw := make([][]byte, 50_000)
+		for k := range raw {
+			raw[k] = rawEvent("app", fmt.Sprint(k), "install", "2026-11-26 10:00:00", "ios", "")
+			raw[k] = []byte(strings.Replace(string(raw[k]), `"campaign":"c1"`, fmt.Sprintf(`"campaign":"campaign-%06d"`, k), 1))
+		}
+		before = heap()
+		for k, e := range raw {
+			ps.process(e, int64(k), rec, "push")
+		}
+		ps.dedup = newDedup() // count windows only
+		wins := len(ps.windows)
+		perWin := float64(heap()-before) / float64(wins)
+		runtime.KeepAlive(ps)
+		if wins != 100_000 {
+			b.Fatalf("%d windows, want 100000", wins)
+		}
+		b.ReportMetric(perID, "B/identity")
+		b.ReportMetric(perWin, "B/window")
+	}
+}
+
+func heap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
