@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -115,6 +116,14 @@ func TestProvisionedQueriesRun(t *testing.T) {
 					checkPanelFrames(t, q, frames)
 					if q.QueryType == metricdoc.QueryMetrics && q.Format == metricdoc.FormatTable && p.TimeFrom == "now/d" {
 						checkTodayTotal(t, q, frames, tr)
+						if q.Measure == metricdoc.MeasureInstalls && slices.Equal(q.Filters[metricdoc.DimApp], []string{"$app_id"}) {
+							// $app_id on one app narrows the total to that app.
+							app := seedApps[1]
+							one := run(t, dataQueryWith(raw, map[string]string{"app_id": app}, "", pFrom, to), nil)
+							if got, want := numericSum(t, one, ""), float64(tr.installsByApp[app]); got != want || want == 0 || want == float64(tr.installs) {
+								t.Errorf("installs today of %s = %v, seeded %v (of %d in all)", app, got, want, tr.installs)
+							}
+						}
 					}
 					if q.QueryType == metricdoc.QueryLag {
 						checkLag(t, q, frames, tr)
@@ -189,7 +198,12 @@ func provisionedSettings(t *testing.T, w *world) plugin.Settings {
 // the frontend interpolated it (variables on All), plus intervalMs and
 // maxDataPoints, and the time range.
 func dataQuery(raw map[string]any, queryType string, from, to time.Time) backend.DataQuery {
-	q := asSent(raw)
+	return dataQueryWith(raw, nil, queryType, from, to)
+}
+
+// dataQueryWith is dataQuery with some variables set to one value.
+func dataQueryWith(raw map[string]any, values map[string]string, queryType string, from, to time.Time) backend.DataQuery {
+	q := asSentWith(raw, values)
 	const maxDataPoints = 1000
 	interval := max(to.Sub(from)/maxDataPoints, time.Second)
 	q["intervalMs"] = interval.Milliseconds()

@@ -37,6 +37,7 @@ type truth struct {
 	lagRecords        int64
 	laggingPartitions int
 	freshness         int // freshness documents
+	installsByApp     map[string]int64
 }
 
 // counts is the deterministic activity of one combination in one hour.
@@ -78,7 +79,7 @@ func seedMongo(ctx context.Context, t *testing.T, uri, database string, now time
 	curHour := metricdoc.WindowStart(metricdoc.Hour, now, utc)
 	today := metricdoc.WindowStart(metricdoc.Day, now, utc)
 	finalizedHour := curHour.Add(-3 * time.Hour)
-	var tr truth
+	tr := truth{installsByApp: map[string]int64{}}
 	docs := map[string][]any{}
 	add := func(coll string, d any) { docs[coll] = append(docs[coll], d) }
 
@@ -120,6 +121,7 @@ func seedMongo(ctx context.Context, t *testing.T, uri, database string, now time
 			hourDoc(metricdoc.Day, day, purchase, metricdoc.Totals{Events: de, RevenueMicros: dr, RevenueUSDMicros: dr * rate / 100}, day.Before(today))
 			if d == 0 {
 				tr.installs += di
+				tr.installsByApp[c.app] += di
 				tr.events += de
 				tr.revenueMicros += dr
 				tr.revenueUSDMicros += dr * rate / 100

@@ -183,6 +183,7 @@ func TestDashboards(t *testing.T) {
 				refs := map[string]bool{}
 				for _, raw := range p.Targets {
 					tq := checkTarget(t, w, p.Title, raw, vars)
+					checkPanelFits(t, p, tq.query)
 					if refs[tq.refID] {
 						t.Errorf("panel %q: refId %q twice", p.Title, tq.refID)
 					}
@@ -190,6 +191,20 @@ func TestDashboards(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkPanelFits: a time-series panel needs time series, which only
+// metrics queries in a time-series format return; the other panels take
+// the numeric tables too.
+func checkPanelFits(t *testing.T, p panel, q metricdoc.Query) {
+	t.Helper()
+	series := q.QueryType == metricdoc.QueryMetrics && q.Format != metricdoc.FormatTable
+	if p.Type == "timeseries" && !series {
+		t.Errorf("panel %q is a time series but its %s/%s query returns a table", p.Title, q.QueryType, q.Format)
+	}
+	if !slices.Contains([]string{"timeseries", "stat", "bargauge", "table", "gauge", "barchart"}, p.Type) {
+		t.Errorf("panel %q: type %q is not one these dashboards are checked for", p.Title, p.Type)
 	}
 }
 
@@ -277,11 +292,18 @@ func decodeModel(t *testing.T, where string, raw map[string]any) metricdoc.Query
 
 // asSent is a target as the frontend sends it with every variable on
 // "All": each filter value that is a variable becomes "$__all".
-func asSent(raw map[string]any) map[string]any {
+func asSent(raw map[string]any) map[string]any { return asSentWith(raw, nil) }
+
+// asSentWith is a target as the frontend sends it with the given variables
+// set to one value and every other variable on "All".
+func asSentWith(raw map[string]any, values map[string]string) map[string]any {
 	js, _ := json.Marshal(raw)
 	js = varRef.ReplaceAllFunc(js, func(m []byte) []byte {
 		if bytes.HasPrefix(m, []byte("$__")) || bytes.HasPrefix(m, []byte("${__")) {
 			return m
+		}
+		if v, ok := values[string(varRef.FindSubmatch(m)[1])]; ok {
+			return []byte(v)
 		}
 		return []byte(request.AllValue)
 	})
