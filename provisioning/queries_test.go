@@ -2,6 +2,7 @@ package provisioning_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -131,6 +132,9 @@ func TestProvisionedQueriesRun(t *testing.T) {
 					if q.QueryType == metricdoc.QueryFreshness {
 						checkFreshness(t, frames, tr, now)
 					}
+					if raw["live"] == true {
+						checkSubscribe(t, jsonData, m.URI(), raw, to.Sub(pFrom))
+					}
 				})
 			}
 		}
@@ -163,6 +167,30 @@ func TestProvisionedQueriesRun(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// checkSubscribe subscribes to a live panel's channel the way the frontend
+// does (datasource.ts streamPath: "metrics/<range seconds>/<base64url of
+// the interpolated query>", the query also as subscription data).
+func checkSubscribe(t *testing.T, jsonData []byte, mongoURI string, raw map[string]any, span time.Duration) {
+	t.Helper()
+	model := asSent(raw)
+	for _, k := range []string{"refId", "datasource", "hide", "key"} {
+		delete(model, k)
+	}
+	js, _ := json.Marshal(model)
+	path := "metrics/" + strconv.FormatInt(int64(span/time.Second), 10) + "/" + base64.RawURLEncoding.EncodeToString(js)
+	inst := plugin.InstanceSettings(plugin.Settings{}, map[string]string{plugin.SecureMongoURI: mongoURI})
+	inst.JSONData = jsonData
+	ds, err := plugin.NewDatasource(t.Context(), inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Dispose()
+	resp, err := ds.SubscribeStream(t.Context(), &backend.SubscribeStreamRequest{Path: path, Data: js})
+	if err != nil || resp.Status != backend.SubscribeStreamStatusOK {
+		t.Errorf("subscribe %s: status %v, err %v", path, resp, err)
 	}
 }
 
