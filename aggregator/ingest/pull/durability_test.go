@@ -74,7 +74,7 @@ func TestCrashedPollerIsFenced(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	zombie, err := kgo.NewClient(kgo.SeedBrokers(e.kafka.Brokers()...),
+	zombie, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...),
 		kgo.TransactionalID(o.WithDefaults().TransactionalID), kgo.TransactionTimeout(time.Minute))
 	if err != nil {
 		t.Fatal(err)

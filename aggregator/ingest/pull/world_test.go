@@ -61,8 +61,9 @@ type env struct {
 	world *simulate.World
 	sim   *simulate.Server
 	http  *httptest.Server
-	kafka *embedded.Kafka
-	kopts publish.Options
+	kafka   *embedded.Kafka // nil when the env runs on brokers given in envConfig
+	brokers []string
+	kopts   publish.Options
 	clock *virtualClock
 	span  time.Duration
 }
@@ -74,6 +75,8 @@ type envConfig struct {
 	server simulate.ServerOptions
 	// wrap lets a test put a handler in front of the simulator.
 	wrap func(http.Handler) http.Handler
+	// brokers, when set, are used instead of an in-process kfake cluster.
+	brokers []string
 	// downloadHost serves the one-time URLs from a second server, as
 	// rawdata.appsflyer.com does for hq1.
 	downloadHost bool
@@ -127,12 +130,16 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
 
-	k, err := embedded.StartKafka("")
-	if err != nil {
-		t.Fatal(err)
+	var k *embedded.Kafka
+	brokers := cfg.brokers
+	if brokers == nil {
+		if k, err = embedded.StartKafka(""); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(k.Close)
+		brokers = k.Brokers()
 	}
-	t.Cleanup(k.Close)
-	kopts := publish.Options{Brokers: k.Brokers(), RawPartitions: 3}.WithDefaults()
+	kopts := publish.Options{Brokers: brokers, RawPartitions: 3}.WithDefaults()
 	adm, err := publish.NewClient(kopts, "admin", slog.New(slog.DiscardHandler), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +148,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	if err := publish.EnsureTopics(context.Background(), kadm.NewClient(adm), kopts, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	return &env{world: w, sim: sim, http: hs, kafka: k, kopts: kopts, clock: clock, span: cfg.span}
+	return &env{world: w, sim: sim, http: hs, kafka: k, brokers: brokers, kopts: kopts, clock: clock, span: cfg.span}
 }
 
 // options are poller options pulling the env's span in one-hour windows.
@@ -220,7 +227,7 @@ func (e *env) committed(t *testing.T) map[windowKey]int {
 // read returns every committed record of topic.
 func (e *env) read(t *testing.T, topic string) []*kgo.Record {
 	t.Helper()
-	adm, err := kgo.NewClient(kgo.SeedBrokers(e.kafka.Brokers()...))
+	adm, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +247,7 @@ func (e *env) read(t *testing.T, topic string) []*kgo.Record {
 	if len(parts) == 0 {
 		return nil
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.kafka.Brokers()...),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 	if err != nil {
