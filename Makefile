@@ -118,7 +118,7 @@ frontend-build: frontend-deps
 test: frontend-test
 
 # ---- ingest (owner: ingest) ----
-.PHONY: fuzz-ingest bench-ingest
+.PHONY: fuzz-ingest bench-ingest test-ingest-realkafka
 ## fuzz-ingest: fuzz the push receiver's POST JSON and GET query-form input paths, FUZZTIME each
 fuzz-ingest:
 	$(GO) test -run '^$$' -fuzz '^FuzzPushPOST$$' -fuzztime $(FUZZTIME) ./aggregator/ingest/push/
@@ -126,3 +126,6 @@ fuzz-ingest:
 ## bench-ingest: push receiver against kfake on one core: events/s, p50/p99 time to the 2xx
 bench-ingest:
 	$(GO) test -run '^$$' -bench '^BenchmarkPush' -cpu 1 -benchtime 100000x -benchmem ./aggregator/ingest/push/
+## test-ingest-realkafka: pull poller on Apache Kafka through a stop, a crash and a broker kill -9
+test-ingest-realkafka:
+	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -timeout 10m ./aggregator/ingest/...

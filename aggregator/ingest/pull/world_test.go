@@ -58,14 +58,14 @@ func (c *virtualClock) waits() []time.Duration {
 
 // env is a simulated AppsFlyer (Pull API over httptest) and a kfake cluster.
 type env struct {
-	world *simulate.World
-	sim   *simulate.Server
-	http  *httptest.Server
+	world   *simulate.World
+	sim     *simulate.Server
+	http    *httptest.Server
 	kafka   *embedded.Kafka // nil when the env runs on brokers given in envConfig
 	brokers []string
 	kopts   publish.Options
-	clock *virtualClock
-	span  time.Duration
+	clock   *virtualClock
+	span    time.Duration
 }
 
 type envConfig struct {
