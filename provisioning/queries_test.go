@@ -22,6 +22,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/request"
 )
 
 // TestProvisionedQueriesRun sends every dashboard panel query, every
@@ -171,16 +172,31 @@ func TestProvisionedQueriesRun(t *testing.T) {
 }
 
 // checkSubscribe subscribes to a live panel's channel the way the frontend
-// does (datasource.ts streamPath: "metrics/<range seconds>/<base64url of
-// the interpolated query>", the query also as subscription data).
+// does (datasource.ts stream): "All" filters dropped, path
+// "metrics/<range seconds>/<base64url of the query>" if the whole channel
+// "ds/<uid>/<path>" fits Grafana Live's 255 characters, else an opaque
+// "metrics/<id>"; the query always also goes as subscription data.
 func checkSubscribe(t *testing.T, jsonData []byte, mongoURI string, raw map[string]any, span time.Duration) {
 	t.Helper()
 	model := asSent(raw)
 	for _, k := range []string{"refId", "datasource", "hide", "key"} {
 		delete(model, k)
 	}
+	if filters, ok := model["filters"].(map[string]any); ok {
+		for dim, v := range filters {
+			if vs, _ := v.([]any); len(vs) == 1 && vs[0] == request.AllValue {
+				delete(filters, dim)
+			}
+		}
+		if len(filters) == 0 {
+			delete(model, "filters")
+		}
+	}
 	js, _ := json.Marshal(model)
-	path := "metrics/" + strconv.FormatInt(int64(span/time.Second), 10) + "/" + base64.RawURLEncoding.EncodeToString(js)
+	full := "metrics/" + strconv.FormatInt(int64(span/time.Second), 10) + "/" + base64.RawURLEncoding.EncodeToString(js)
+	if channel := "ds/campaignpulse/" + full; len(channel) > 255 {
+		t.Errorf("channel %s is %d characters: Grafana Live refuses more than 255, the panel would show the 24 h fallback", channel, len(channel))
+	}
 	inst := plugin.InstanceSettings(plugin.Settings{}, map[string]string{plugin.SecureMongoURI: mongoURI})
 	inst.JSONData = jsonData
 	ds, err := plugin.NewDatasource(t.Context(), inst)
@@ -188,9 +204,11 @@ func checkSubscribe(t *testing.T, jsonData []byte, mongoURI string, raw map[stri
 		t.Fatal(err)
 	}
 	defer ds.Dispose()
-	resp, err := ds.SubscribeStream(t.Context(), &backend.SubscribeStreamRequest{Path: path, Data: js})
-	if err != nil || resp.Status != backend.SubscribeStreamStatusOK {
-		t.Errorf("subscribe %s: status %v, err %v", path, resp, err)
+	for _, path := range []string{full, "metrics/0123456789abcdef"} {
+		resp, err := ds.SubscribeStream(t.Context(), &backend.SubscribeStreamRequest{Path: path, Data: js})
+		if err != nil || resp.Status != backend.SubscribeStreamStatusOK {
+			t.Errorf("subscribe %s: status %v, err %v", path, resp, err)
+		}
 	}
 }
 

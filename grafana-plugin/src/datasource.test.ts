@@ -2,7 +2,7 @@ import { DataQueryRequest, DataSourceInstanceSettings, dateTime, LiveChannelScop
 import { BackendSrv, GrafanaLiveSrv, setBackendSrv, setGrafanaLiveSrv, TemplateSrv } from '@grafana/runtime';
 import { lastValueFrom, of } from 'rxjs';
 
-import { DataSource, isLive, streamPath } from './datasource';
+import { DataSource, isLive, streamPath, withoutAllFilters } from './datasource';
 import { CampaignPulseOptions, CampaignPulseQuery } from './types';
 
 type Value = string | string[];
@@ -146,6 +146,7 @@ describe('query', () => {
     expect(opts.addr.scope).toBe(LiveChannelScope.DataSource);
     expect(opts.addr.stream).toBe('campaignpulse');
     expect(opts.addr.path).toMatch(/^metrics\/43200\/[A-Za-z0-9_-]+$/);
+    expect(`ds/campaignpulse/${opts.addr.path}`.length).toBeLessThanOrEqual(255);
     const encoded = opts.addr.path.split('/')[2].replace(/-/g, '+').replace(/_/g, '/');
     expect(JSON.parse(Buffer.from(encoded, 'base64').toString('utf8'))).toEqual(opts.addr.data);
     expect(opts.addr.data).toEqual({ queryType: 'metrics', live: true, groupBy: ['campaign'], filters: { app_id: ['com.a'] } });
@@ -169,11 +170,26 @@ describe('live helpers', () => {
   });
 
   it('the stream path is stable under key order and differs between queries', () => {
-    const a = streamPath({ queryType: 'metrics', groupBy: ['campaign'], topN: 5, filters: { campaign: ['été?>'] } }, 86400);
-    expect(streamPath({ filters: { campaign: ['été?>'] }, topN: 5, groupBy: ['campaign'], queryType: 'metrics' }, 86400)).toBe(a);
-    expect(streamPath({ queryType: 'metrics', groupBy: ['campaign'], topN: 6 }, 86400)).not.toBe(a);
+    const a = streamPath({ queryType: 'metrics', groupBy: ['campaign'], topN: 5, filters: { campaign: ['été?>'] } }, 86400, 'cp');
+    expect(streamPath({ filters: { campaign: ['été?>'] }, topN: 5, groupBy: ['campaign'], queryType: 'metrics' }, 86400, 'cp')).toBe(a);
+    expect(streamPath({ queryType: 'metrics', groupBy: ['campaign'], topN: 6 }, 86400, 'cp')).not.toBe(a);
     expect(a).toMatch(/^metrics\/86400\/[A-Za-z0-9_\-/=.]+$/);
-    expect(streamPath({}, 0)).toMatch(/^metrics\/1\//);
-    expect(streamPath({}, 1e9)).toMatch(/^metrics\/2678400\//);
+    expect(streamPath({}, 0, 'cp')).toMatch(/^metrics\/1\//);
+    expect(streamPath({}, 1e9, 'cp')).toMatch(/^metrics\/2678400\//);
+  });
+
+  it('falls back to an opaque id when the channel would exceed 255 characters', () => {
+    const long = { queryType: 'metrics', filters: { campaign: Array.from({ length: 20 }, (_, i) => `campaign-${i}`) } };
+    const p = streamPath(long, 86400, 'campaignpulse');
+    expect(p).toMatch(/^metrics\/[0-9a-f]{16}$/);
+    expect(streamPath(long, 3600, 'campaignpulse')).not.toBe(p);
+    const short = streamPath({ queryType: 'metrics' }, 86400, 'campaignpulse');
+    expect(`ds/campaignpulse/${short}`.length).toBeLessThanOrEqual(255);
+    expect(short).toMatch(/^metrics\/86400\//);
+  });
+
+  it('drops filters that are only "All"', () => {
+    expect(withoutAllFilters({ filters: { app_id: ['$__all'], campaign: ['a'] } })).toEqual({ filters: { campaign: ['a'] } });
+    expect(withoutAllFilters({ live: true, filters: { app_id: ['$__all'] } })).toEqual({ live: true });
   });
 });

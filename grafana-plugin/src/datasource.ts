@@ -10,7 +10,7 @@ import {
 import { DataSourceWithBackend, getGrafanaLiveSrv, getTemplateSrv, TemplateSrv } from '@grafana/runtime';
 import { merge, Observable } from 'rxjs';
 
-import { CampaignPulseOptions, CampaignPulseQuery, DEFAULT_QUERIES, Dimension } from './types';
+import { ALL_VALUE, CampaignPulseOptions, CampaignPulseQuery, DEFAULT_QUERIES, Dimension } from './types';
 import { VariableSupport } from './variables';
 
 /** Rows a live panel keeps at most, per query. */
@@ -105,14 +105,15 @@ export class DataSource extends DataSourceWithBackend<CampaignPulseQuery, Campai
   /** Subscribes to the backend stream of one live metrics query. */
   private stream(target: CampaignPulseQuery, request: DataQueryRequest<CampaignPulseQuery>): Observable<DataQueryResponse> {
     const query = this.applyTemplateVariables(target, request.scopedVars);
-    const { refId, datasource, hide, key, ...model } = query;
+    const { refId, datasource, hide, key, ...rest } = query;
+    const model = withoutAllFilters(rest);
     const rangeMs = request.range.to.valueOf() - request.range.from.valueOf();
     return getGrafanaLiveSrv().getDataStream({
       key: `${request.requestId}-${refId}`,
       addr: {
         scope: LiveChannelScope.DataSource,
         stream: this.uid,
-        path: streamPath(model, rangeMs / 1000),
+        path: streamPath(model, rangeMs / 1000, this.uid),
         data: model,
       },
       buffer: {
@@ -133,16 +134,47 @@ export function isLive(q: CampaignPulseQuery): boolean {
 const MAX_STREAM_SECONDS = 31 * 24 * 3600;
 
 /**
- * The Grafana Live channel path of a live query, in the backend's form
- * "metrics/<range seconds>/<base64url(query JSON)>" (pkg/plugin/stream.go
- * StreamPath): the stream shows the windows of the last <range>, panels
- * with equal queries share one backend stream, and different ones never do.
- * Keys are sorted so the path does not depend on property order. Live
- * paths allow only [A-Za-z0-9_\-/=.], hence base64url without padding.
+ * Grafana Live (centrifuge) refuses channels longer than 255 characters; a
+ * datasource channel is "ds/<uid>/<path>".
  */
-export function streamPath(model: object, rangeSeconds: number): string {
+const MAX_CHANNEL_LENGTH = 255;
+
+/**
+ * The Grafana Live channel path of a live query. Preferred is the backend's
+ * form "metrics/<range seconds>/<base64url(query JSON)>" (pkg/plugin/stream.go
+ * StreamPath): the stream shows the windows of the panel's range, panels with
+ * equal queries share one backend stream, and different ones never do. Keys
+ * are sorted so the path does not depend on property order; live paths allow
+ * only [A-Za-z0-9_\-/=.], hence base64url without padding. A query too long
+ * for a channel falls back to "metrics/<hash>", which the backend reads from
+ * the subscription data and shows over its default span (24 h).
+ */
+export function streamPath(model: object, rangeSeconds: number, uid: string): string {
   const secs = Math.min(MAX_STREAM_SECONDS, Math.max(1, Math.round(rangeSeconds)));
-  return `metrics/${secs}/${base64url(canonicalJSON(model))}`;
+  const json = canonicalJSON(model);
+  const full = `metrics/${secs}/${base64url(json)}`;
+  if (`ds/${uid}/${full}`.length <= MAX_CHANNEL_LENGTH) {
+    return full;
+  }
+  return `metrics/${fnv1a(json)}${fnv1a(`${secs}:${json}`)}`;
+}
+
+/**
+ * Drops filters whose values are only "All": they filter nothing, and
+ * leaving them out keeps the channel path short.
+ */
+export function withoutAllFilters<T extends { filters?: CampaignPulseQuery['filters'] }>(q: T): T {
+  if (!q.filters) {
+    return q;
+  }
+  const filters = Object.fromEntries(
+    Object.entries(q.filters).filter(([, values]) => !(values ?? []).every((v) => v === ALL_VALUE))
+  );
+  const out: T = { ...q, filters };
+  if (Object.keys(filters).length === 0) {
+    delete out.filters;
+  }
+  return out;
 }
 
 function canonicalJSON(v: unknown): string {
@@ -156,6 +188,15 @@ function canonicalJSON(v: unknown): string {
     return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJSON(x)}`).join(',')}}`;
   }
   return JSON.stringify(v);
+}
+
+function fnv1a(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
 }
 
 function base64url(s: string): string {
