@@ -2,14 +2,13 @@ package pull
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest/internal/kafkatest"
 )
 
 // TestKafkaRejectsWindowIsRetried fails the first produce request of the
@@ -20,28 +19,7 @@ func TestKafkaRejectsWindowIsRetried(t *testing.T) {
 	o := e.options()
 	o.Reports = []string{appsflyer.ReportInAppEvents}
 	p := e.poller(t, o)
-	c := e.kafka.Cluster()
-	var injected atomic.Int32
-	c.ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		pr := req.(*kmsg.ProduceRequest)
-		if injected.Add(1) != 1 {
-			c.KeepControl()
-			return nil, nil, false
-		}
-		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
-		for _, rt := range pr.Topics {
-			st := kmsg.NewProduceResponseTopic()
-			st.Topic, st.TopicID = rt.Topic, rt.TopicID
-			for _, rp := range rt.Partitions {
-				sp := kmsg.NewProduceResponseTopicPartition()
-				sp.Partition = rp.Partition
-				sp.ErrorCode = kerr.MessageTooLarge.Code
-				st.Partitions = append(st.Partitions, sp)
-			}
-			resp.Topics = append(resp.Topics, st)
-		}
-		return resp, nil, true
-	})
+	injected := kafkatest.FailProduce(e.kafka.Cluster(), kerr.MessageTooLarge.Code, 1)
 	if err := p.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
 	"github.com/campaignpulse/campaignpulse/aggregator/event"
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest/internal/kafkatest"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/simulate"
@@ -227,51 +228,13 @@ func (e *env) committed(t *testing.T) map[windowKey]int {
 // read returns every committed record of topic.
 func (e *env) read(t *testing.T, topic string) []*kgo.Record {
 	t.Helper()
-	adm, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer adm.Close()
-	ends, err := kadm.NewClient(adm).ListCommittedOffsets(context.Background(), topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parts := map[int32]kgo.Offset{}
-	want := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			parts[o.Partition] = kgo.NewOffset().AtStart()
-			want[o.Partition] = o.Offset
-		}
-	})
-	if len(parts) == 0 {
-		return nil
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(e.brokers...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var out []*kgo.Record
-	for len(want) > 0 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("reading %s timed out", topic)
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			if !r.Attrs.IsControl() {
-				out = append(out, r)
-			}
-			if end, ok := want[r.Partition]; ok && r.Offset >= end-1 {
-				delete(want, r.Partition)
-			}
-		})
+	recs, err := kafkatest.Committed(ctx, e.brokers, topic)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return recs
 }
 
 func sameCounts(t *testing.T, got, want map[windowKey]int) {

@@ -47,20 +47,19 @@ func (l *latencies) report(b *testing.B, elapsed time.Duration) {
 	b.ReportMetric(p(0.99), "p99_ms")
 }
 
-// BenchmarkPushHandler drives the receiver's handler (auth, body read,
-// event.Parse, produce, wait for the kfake ack) from 256 concurrent
-// senders; run with -cpu 1 for events/s on one core.
-func BenchmarkPushHandler(b *testing.B) {
-	w := newWorld(b, nil)
-	h := w.recv.Handler()
+// drive sends b.N pushes from parallelism*GOMAXPROCS goroutines with send
+// and reports events/s and the p50/p99 time to the answer.
+func drive(b *testing.B, parallelism int, send func(body string) (int, error)) {
 	bodies := benchBodies(4096)
-	b.SetParallelism(256)
-	var lat latencies
+	var (
+		lat  latencies
+		seq  sync.Mutex
+		next int
+	)
+	b.SetParallelism(parallelism)
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
-	var seq sync.Mutex
-	next := 0
 	b.RunParallel(func(pb *testing.PB) {
 		var local []time.Duration
 		for pb.Next() {
@@ -68,14 +67,11 @@ func BenchmarkPushHandler(b *testing.B) {
 			body := bodies[next%len(bodies)]
 			next++
 			seq.Unlock()
-			req := httptest.NewRequest("POST", "/v1/push", strings.NewReader(body))
-			req.Header.Set("Authorization", testToken)
-			rec := httptest.NewRecorder()
 			t0 := time.Now()
-			h.ServeHTTP(rec, req)
+			code, err := send(body)
 			local = append(local, time.Since(t0))
-			if rec.Code != 200 {
-				b.Errorf("status %d", rec.Code)
+			if err != nil || code != http.StatusOK {
+				b.Errorf("push: %d %v", code, err)
 				return
 			}
 		}
@@ -84,6 +80,21 @@ func BenchmarkPushHandler(b *testing.B) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	lat.report(b, elapsed)
+}
+
+// BenchmarkPushHandler drives the receiver's handler (auth, body read,
+// event.Parse, produce, wait for the kfake ack) from 256 concurrent
+// senders; run with -cpu 1 for events/s on one core.
+func BenchmarkPushHandler(b *testing.B) {
+	w := newWorld(b, nil)
+	h := w.recv.Handler()
+	drive(b, 256, func(body string) (int, error) {
+		req := httptest.NewRequest("POST", "/v1/push", strings.NewReader(body))
+		req.Header.Set("Authorization", testToken)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, nil
+	})
 }
 
 // BenchmarkPushHTTP is the same over loopback HTTP/1.1 keep-alive
@@ -96,40 +107,15 @@ func BenchmarkPushHTTP(b *testing.B) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}
 	defer tr.CloseIdleConnections()
 	cl := &http.Client{Transport: tr}
-	bodies := benchBodies(4096)
-	b.SetParallelism(128)
-	var lat latencies
-	var seq sync.Mutex
-	next := 0
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		var local []time.Duration
-		for pb.Next() {
-			seq.Lock()
-			body := bodies[next%len(bodies)]
-			next++
-			seq.Unlock()
-			req, _ := http.NewRequest("POST", srv.URL+"/v1/push", strings.NewReader(body))
-			req.Header.Set("Authorization", testToken)
-			t0 := time.Now()
-			resp, err := cl.Do(req)
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			_, _ = io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			local = append(local, time.Since(t0))
-			if resp.StatusCode != 200 {
-				b.Errorf("status %d", resp.StatusCode)
-				return
-			}
+	drive(b, 128, func(body string) (int, error) {
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/push", strings.NewReader(body))
+		req.Header.Set("Authorization", testToken)
+		resp, err := cl.Do(req)
+		if err != nil {
+			return 0, err
 		}
-		lat.add(local)
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, nil
 	})
-	elapsed := time.Since(start)
-	b.StopTimer()
-	lat.report(b, elapsed)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest/internal/kafkatest"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
@@ -92,31 +93,16 @@ func (w *world) do(method, target, body string, hdr map[string]string) *httptest
 
 var authed = map[string]string{"Authorization": testToken}
 
-// records reads every record of topic, waiting up to 5 s for at least want.
-func (w *world) records(t testing.TB, topic string, want int) []*kgo.Record {
+// records returns every committed record of topic.
+func (w *world) records(t testing.TB, topic string) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(w.kafka.Brokers()...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	recs, err := kafkatest.Committed(ctx, w.kafka.Brokers(), topic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
-	var out []*kgo.Record
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for len(out) < want {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			break
-		}
-		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
-	}
-	// Anything beyond want that is already there is read too, so a test
-	// expecting exactly want records sees extras.
-	short, cancel2 := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel2()
-	cl.PollFetches(short).EachRecord(func(r *kgo.Record) { out = append(out, r) })
-	return out
+	return recs
 }
 
 func status(rec *httptest.ResponseRecorder) int { return rec.Result().StatusCode }
