@@ -86,32 +86,44 @@ func TestQuotaWaitsUntilMidnightUTC(t *testing.T) {
 	}
 }
 
-func TestInvalidTokenStopsEveryApp(t *testing.T) {
-	e := newEnv(t, envConfig{span: time.Hour})
-	o := e.options()
-	o.Token = "eyJwrong-token-value-1234"
-	p := e.poller(t, o)
-	err := p.Run(context.Background())
-	if err == nil {
-		t.Fatal("Run succeeded with a rejected token")
+func TestRejectedTokenStopsEveryApp(t *testing.T) {
+	const suspended = "eyJsuspended-account-token-5678"
+	tests := []struct{ name, token, message string }{
+		{"invalid token", "eyJwrong-token-value-1234", appsflyer.MsgInvalidToken},
+		{"suspended account", suspended, appsflyer.MsgSuspended},
 	}
-	var ae *appsflyer.APIError
-	if !errors.As(err, &ae) || ae.Kind != appsflyer.KindInvalidToken {
-		t.Fatalf("err %v, want an invalid-token APIError", err)
-	}
-	for _, a := range o.Apps {
-		if !strings.Contains(err.Error(), a) {
-			t.Errorf("error does not name app %s: %v", a, err)
-		}
-		if g := p.metric(t, "campaignpulse_ingest_pull_app_stopped", map[string]string{"app_id": a}); g != 1 {
-			t.Errorf("app %s stopped gauge %v", a, g)
-		}
-	}
-	if strings.Contains(err.Error(), "wrong-token") || strings.Contains(err.Error(), apiToken) {
-		t.Fatalf("error leaks a token: %v", err)
-	}
-	if n := len(e.read(t, "raw_events")); n != 0 {
-		t.Fatalf("%d records published", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, envConfig{span: time.Hour, server: simulate.ServerOptions{SuspendedTokens: []string{suspended}}})
+			o := e.options()
+			o.Token = tt.token
+			p := e.poller(t, o)
+			err := p.Run(context.Background())
+			if err == nil {
+				t.Fatal("Run succeeded with a rejected token")
+			}
+			var ae *appsflyer.APIError
+			if !errors.As(err, &ae) || ae.Kind != appsflyer.KindInvalidToken || !strings.Contains(err.Error(), tt.message) {
+				t.Fatalf("err %v, want a 401 APIError saying %q", err, tt.message)
+			}
+			for _, a := range o.Apps {
+				if !strings.Contains(err.Error(), a) {
+					t.Errorf("error does not name app %s: %v", a, err)
+				}
+				if g := p.metric(t, "campaignpulse_ingest_pull_app_stopped", map[string]string{"app_id": a}); g != 1 {
+					t.Errorf("app %s stopped gauge %v", a, g)
+				}
+			}
+			if strings.Contains(err.Error(), tt.token) || strings.Contains(err.Error(), apiToken) {
+				t.Fatalf("error leaks a token: %v", err)
+			}
+			if got := p.metric(t, "campaignpulse_ingest_pull_retries_total", nil); got != 0 {
+				t.Fatalf("retried a 401 %v times", got)
+			}
+			if n := len(e.read(t, "raw_events")); n != 0 {
+				t.Fatalf("%d records published", n)
+			}
+		})
 	}
 }
 
