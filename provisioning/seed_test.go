@@ -26,8 +26,9 @@ var (
 	seedCampaigns = []string{"summer", "winter", "retarget"}
 	seedPlatforms = []string{"android", "ios"}
 	seedCurrency  = map[string]string{"android": "EUR", "ios": "USD"}
-	seedHours     = 30 // hourly windows stored before now
-	seedDays      = 7  // daily windows stored, including today
+	seedAges      = []time.Duration{30 * time.Minute, 2 * time.Hour} // freshness per app: well inside and well past the 1 h alert
+	seedHours     = 30                                               // hourly windows stored before now
+	seedDays      = 7                                                // daily windows stored, including today
 )
 
 type truth struct {
@@ -134,7 +135,7 @@ func seedMongo(ctx context.Context, t *testing.T, uri, database string, now time
 	})
 	for i, app := range seedApps {
 		for _, src := range []string{metricdoc.SourcePush, metricdoc.SourcePull} {
-			last := now.Add(-time.Duration(i+1) * time.Hour)
+			last := now.Add(-seedAges[i])
 			add(metricdoc.CollFreshness, metricdoc.Freshness{ID: app + "|" + src, AppID: app, Source: src, LastEventAt: last, LastIngest: last, UpdatedAt: now})
 			tr.freshness++
 		}
