@@ -119,6 +119,17 @@ func TestDashboardProvider(t *testing.T) {
 			if p.FolderUID != "" && !uidPattern.MatchString(p.FolderUID) {
 				t.Errorf("provider %q: folderUid %q is not a valid uid", p.Name, p.FolderUID)
 			}
+			// Alert rules name their folder by title: the same title keeps
+			// rules and dashboards together, and a folderUid here would make
+			// the dashboard provisioner try to create a second folder with
+			// that title when alerting created it first.
+			for _, af := range w.alerts {
+				for _, g := range af.Groups {
+					if g.Folder != p.Folder || p.FolderUID != "" {
+						t.Errorf("provider %q folder %q (uid %q), rule group %q folder %q: want the same title and no folderUid", p.Name, p.Folder, p.FolderUID, g.Name, g.Folder)
+					}
+				}
+			}
 		}
 	}
 }
