@@ -21,7 +21,7 @@ func ClientOpts(o Options, role string, log *slog.Logger, reg prometheus.Registe
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.RecordDeliveryTimeout(o.DeliveryTimeout),
 		kgo.ProducerLinger(o.Linger),
-		kgo.WithLogger(kslog.New(log.With("kafka_client", role))),
+		kgo.WithLogger(quietLogger{kslog.New(log.With("kafka_client", role))}),
 	}
 	if reg != nil {
 		m := kprom.NewMetrics("campaignpulse_ingest_kafka",
@@ -39,4 +39,16 @@ func NewClient(o Options, role string, log *slog.Logger, reg prometheus.Register
 		return nil, fmt.Errorf("kafka client %s: %w", role, err)
 	}
 	return cl, nil
+}
+
+// quietLogger drops franz-go's info logs (one per transaction, flush and
+// metadata refresh: per-window noise for the poller) unless the process
+// logs at debug; warnings and errors always pass.
+type quietLogger struct{ *kslog.Logger }
+
+func (l quietLogger) Level() kgo.LogLevel {
+	if lv := l.Logger.Level(); lv != kgo.LogLevelDebug && lv > kgo.LogLevelWarn {
+		return kgo.LogLevelWarn
+	}
+	return l.Logger.Level()
 }
