@@ -127,7 +127,9 @@ func (p *Poller) transfer(ctx context.Context, sp span, acceptTruncated bool) er
 	}
 	t := &txn{cl: p.cl}
 	st := windowStats{dlq: map[string]int{}}
-	err = p.copyRows(rctx, t, rr, sp, &st)
+	// Records are produced on ctx, not rctx: a download that used most of
+	// RequestTimeout must not fail the records still waiting to be sent.
+	err = p.copyRows(ctx, t, rr, sp, &st)
 	if err == nil && st.rows >= p.rowCap && !acceptTruncated {
 		err = errTruncated
 	}
