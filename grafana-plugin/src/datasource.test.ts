@@ -162,6 +162,25 @@ describe('query', () => {
   });
 });
 
+describe('explore and display', () => {
+  const ds = new DataSource(settings, templateSrv({ app_id: ['com.a', 'com.b'] }));
+
+  it('interpolates queries for Explore and points them at this datasource', () => {
+    const [q] = ds.interpolateVariablesInQueries([{ refId: 'A', filters: { app_id: ['$app_id'] } }], {});
+    expect(q.filters).toEqual({ app_id: ['com.a', 'com.b'] });
+    expect(q.datasource).toEqual({ type: 'campaignpulse-metrics-datasource', uid: 'campaignpulse' });
+  });
+
+  it.each([
+    [{ refId: 'A', measure: 'installs', granularity: 'hour', groupBy: ['campaign'], topN: 5, filters: { app_id: ['x'] } }, 'installs per hour by campaign top 5 app_id=x'],
+    [{ refId: 'A', queryType: 'lag', measure: 'lag_seconds' }, 'lag lag_seconds of default group on raw_events'],
+    [{ refId: 'A', queryType: 'freshness' }, 'freshness'],
+    [{ refId: 'A', queryType: 'variables', dimension: 'platform' }, 'values of platform'],
+  ] as Array<[CampaignPulseQuery, string]>)('summarises %o', (q, text) => {
+    expect(ds.getQueryDisplayText(q)).toBe(text);
+  });
+});
+
 describe('live helpers', () => {
   it('only metrics queries are live', () => {
     expect(isLive({ refId: 'A', live: true })).toBe(true);

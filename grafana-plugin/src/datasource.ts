@@ -63,6 +63,39 @@ export class DataSource extends DataSourceWithBackend<CampaignPulseQuery, Campai
     return out;
   }
 
+  /** "Open in Explore" and query history carry the interpolated queries. */
+  interpolateVariablesInQueries(queries: CampaignPulseQuery[], scopedVars: ScopedVars): CampaignPulseQuery[] {
+    return queries.map((q) => ({ ...this.applyTemplateVariables(q, scopedVars), datasource: this.getRef() }));
+  }
+
+  /** A one-line summary for query history and the alert rule list. */
+  getQueryDisplayText(q: CampaignPulseQuery): string {
+    const type = q.queryType ?? 'metrics';
+    const filters = Object.entries(q.filters ?? {})
+      .map(([d, v]) => `${d}=${(v ?? []).join('|')}`)
+      .join(' ');
+    switch (type) {
+      case 'metrics':
+        return [
+          q.measure ?? 'installs',
+          q.granularity && q.granularity !== 'auto' ? `per ${q.granularity}` : '',
+          q.groupBy?.length ? `by ${q.groupBy.join(', ')}` : '',
+          q.topN ? `top ${q.topN}` : '',
+          q.cumulative ? 'cumulative' : '',
+          filters,
+          q.live ? '(live)' : '',
+        ]
+          .filter(Boolean)
+          .join(' ');
+      case 'lag':
+        return `lag ${q.measure ?? 'records+seconds'} of ${q.consumerGroup ?? 'default group'} on ${q.topic ?? 'raw_events'}`;
+      case 'freshness':
+        return ['freshness', filters].filter(Boolean).join(' ');
+      case 'variables':
+        return ['values of', q.dimension ?? 'app_id', filters].filter(Boolean).join(' ');
+    }
+  }
+
   /**
    * Renders one filter value. A value that is exactly a multi-value variable
    * yields its selected values; "All" with the custom all value yields
