@@ -12,7 +12,7 @@ import (
 // TestTotalsMatchTruth: one aggregator, a mixed stream, graceful stop.
 func TestTotalsMatchTruth(t *testing.T) {
 	w := newWorld(t, 3)
-	recs, tr := generate(1, 1200, testStart, 10, w.loc)
+	recs, tr := generate(1, 800, testStart, 10, w.loc)
 	t.Log(describe(tr))
 	in := w.start(Options{})
 	for _, c := range chunks(recs, 3) {

@@ -150,11 +150,12 @@ func (a *Aggregator) drop(ps []int32) {
 	a.ready.Store(len(a.parts) > 0)
 }
 
-// publishPartition refreshes the per-partition gauges.
+// publishPartition refreshes the per-partition gauges: checkpointed
+// outcome counts, watermark and its delay behind the wall clock.
 func (a *Aggregator) publishPartition(ps *partState) {
 	l := strconv.Itoa(int(ps.p))
 	for o := outcome(0); o < numOutcomes; o++ {
-		a.m.partEvents.WithLabelValues(l, o.String()).Set(float64(ps.tally.counts[o]))
+		a.m.partEvents.WithLabelValues(l, o.String()).Set(float64(savedCount(ps.saved, o)))
 	}
 	if w := ps.watermark(); !w.IsZero() {
 		a.m.watermark.WithLabelValues(l).Set(float64(w.Unix()))
@@ -187,4 +188,8 @@ func (a *Aggregator) replayStart(ctx context.Context, p int32, cutoffMs int64) (
 		return 0, fmt.Errorf("find replay start of partition %d: not listed", p)
 	}
 	return o.Offset, nil
+}
+
+func savedCount(cp metricdoc.Checkpoint, o outcome) int64 {
+	return [numOutcomes]int64{cp.Counted, cp.Duplicates, cp.TooLate, cp.DeadLettered}[o]
 }

@@ -90,7 +90,6 @@ func (a *Aggregator) flushParts(ctx context.Context, parts []*partState, inLoop 
 		}
 		ps.saved, ps.finalH, ps.finalD = cp, cp.FinalizedHour, cp.FinalizedDay
 		commits[ps.p] = kgo.EpochOffset{Epoch: -1, Offset: cp.Offset}
-		a.publishPartition(ps)
 		if c := ps.cutoffMs(); c != noTime {
 			ps.dedup.prune(floorDiv(c, 1000))
 		}
@@ -106,6 +105,7 @@ func (a *Aggregator) flushParts(ctx context.Context, parts []*partState, inLoop 
 	for _, ps := range a.parts {
 		open += len(ps.windows)
 		ids += ps.dedup.len()
+		a.publishPartition(ps)
 	}
 	a.m.windowsOpen.Set(float64(open))
 	a.m.dedupSize.Set(float64(ids))

@@ -105,7 +105,7 @@ func generate(seed uint64, n int, from time.Time, hours int, loc *time.Location)
 			continue
 		}
 		s := sent{
-			app: fmt.Sprintf("app%d", 1+rng.IntN(2)), afid: fmt.Sprint(rng.IntN(400)),
+			app: "app1", afid: fmt.Sprint(rng.IntN(400)),
 			platform: []string{"ios", "android"}[rng.IntN(2)], campaign: fmt.Sprintf("camp%d", 1+rng.IntN(2)),
 		}
 		s.name = metricdoc.InstallEventName

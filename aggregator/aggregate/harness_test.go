@@ -40,7 +40,7 @@ type world struct {
 
 func newWorld(t *testing.T, partitions int32) *world {
 	t.Helper()
-	w := &world{t: t, partitions: partitions, loc: time.UTC, mongoDir: t.TempDir()}
+	w := &world{t: t, partitions: partitions, loc: time.UTC, mongoDir: memDir(t)}
 	level := slog.LevelWarn
 	if os.Getenv("AGGREGATE_TEST_LOG") != "" {
 		level = slog.LevelDebug
@@ -72,6 +72,20 @@ func newWorld(t *testing.T, partitions int32) *world {
 		}
 	}
 	return w
+}
+
+// memDir is a data directory for FerretDB's SQLite files on tmpfs where
+// there is one: FerretDB commits every write with an fsync, which on disk
+// makes each upsert cost milliseconds.
+func memDir(t *testing.T) string {
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		d, err := os.MkdirTemp("/dev/shm", "aggregate-test-")
+		if err == nil {
+			t.Cleanup(func() { os.RemoveAll(d) })
+			return d
+		}
+	}
+	return t.TempDir()
 }
 
 func (w *world) startMongo(addr string) {
@@ -118,7 +132,7 @@ func (w *world) start(opts Options) *instance {
 // prepare builds an aggregator without running it.
 func (w *world) prepare(opts Options) *instance {
 	w.t.Helper()
-	mc, err := mongo.Connect(options.Client().ApplyURI(w.mongo.URI()).SetServerSelectionTimeout(time.Second).SetTimeout(5 * time.Second))
+	mc, err := mongo.Connect(options.Client().ApplyURI(w.mongo.URI()).SetServerSelectionTimeout(time.Second).SetTimeout(30 * time.Second))
 	if err != nil {
 		w.t.Fatal(err)
 	}
