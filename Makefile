@@ -16,17 +16,17 @@ GOPKGS = $(shell $(GO) list ./... | grep -v /node_modules/)
 
 all: build
 
-## build: the campaignpulse binary and the Grafana plugin backend
-build: $(BIN) plugin
+## build: the campaignpulse binary and the Grafana plugin (backend binary + frontend in grafana-plugin/dist)
+build: $(BIN) plugin frontend-build
 
 $(BIN): FORCE
 	$(GO) build -o $(BIN) ./aggregator/cmd/campaignpulse
 
+# plugin builds the backend binary only; plugin.json (version-stamped), the logos
+# and module.js come from the frontend build (make frontend-build).
 plugin: FORCE
 	@mkdir -p $(PLUGIN_DIST)
 	CGO_ENABLED=0 $(GO) build -tags arrow_json_stdlib -ldflags '-w -s' -o $(PLUGIN_BIN) ./grafana-plugin/pkg
-	cp grafana-plugin/src/plugin.json $(PLUGIN_DIST)/
-	mkdir -p $(PLUGIN_DIST)/img && cp grafana-plugin/src/img/* $(PLUGIN_DIST)/img/
 
 ## run: the whole pipeline in one process on embedded Kafka and MongoDB
 run: $(BIN)

@@ -168,6 +168,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		"--mongo.database", database,
 		"--http.addr", "127.0.0.1:0",
 		"--aggregate.flush-interval", "200ms",
+		"--kafka.session-timeout", "6s",
 	}
 	var procs []*proc
 	nextID := 0

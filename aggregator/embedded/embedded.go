@@ -79,7 +79,14 @@ func StartMongo(ctx context.Context, dir, addr string, log *slog.Logger) (*Mongo
 		addr = l.Addr().String()
 		l.Close()
 	}
+	quiet := slog.New(slog.DiscardHandler)
+	if log != nil {
+		// FerretDB logs every connection and every failed command at info
+		// and warn; the clients report what matters to them.
+		quiet = slog.New(errorsOnly{log.With("component", "ferretdb").Handler()})
+	}
 	f, err := ferretdb.New(&ferretdb.Config{
+		Logger:    quiet,
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + dir + "/",
@@ -118,3 +125,16 @@ func (m *Mongo) Close() {
 	m.cancel()
 	<-m.done
 }
+
+// errorsOnly passes only error records to the wrapped handler.
+type errorsOnly struct{ slog.Handler }
+
+func (h errorsOnly) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelError && h.Handler.Enabled(ctx, l)
+}
+
+func (h errorsOnly) WithAttrs(as []slog.Attr) slog.Handler {
+	return errorsOnly{h.Handler.WithAttrs(as)}
+}
+
+func (h errorsOnly) WithGroup(name string) slog.Handler { return errorsOnly{h.Handler.WithGroup(name)} }
