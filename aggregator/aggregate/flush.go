@@ -80,6 +80,7 @@ func (a *Aggregator) flushParts(ctx context.Context, parts []*partState, inLoop 
 		}
 		err := a.store.SaveCheckpoint(ctx, cp)
 		if errors.Is(err, metricstore.ErrStaleCheckpoint) {
+			a.m.conflicts.WithLabelValues("checkpoint").Inc()
 			if err := a.reload(ctx, ps.p, inLoop, "another consumer got further"); err != nil {
 				return err
 			}
@@ -157,6 +158,7 @@ func (a *Aggregator) writeLive(ctx context.Context, parts []*partState, now time
 				ps.adopt(&stored[i])
 			}
 		}
+		a.m.conflicts.WithLabelValues("live_window").Add(float64(len(stale)))
 		a.log.Warn("live documents were newer than this consumer's; adopted them", "windows", len(stale))
 	}
 	return out, nil

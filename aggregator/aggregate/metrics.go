@@ -24,6 +24,7 @@ type metrics struct {
 	delay        *prometheus.GaugeVec
 	lag          *prometheus.GaugeVec
 	paused       prometheus.Gauge
+	conflicts    *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -54,7 +55,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		watermark:   f.NewGaugeVec(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_watermark_seconds", Help: "Partition watermark (newest event time minus allowed lateness), unix seconds."}, []string{"partition"}),
 		delay:       f.NewGaugeVec(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_watermark_delay_seconds", Help: "Wall clock minus the partition watermark."}, []string{"partition"}),
 		lag:         f.NewGaugeVec(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_consumer_lag_records", Help: "Fetch high watermark minus the next offset to process."}, []string{"partition"}),
-		paused:      f.NewGauge(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_paused", Help: "1 while consumption is paused because MongoDB writes fail."}),
+		conflicts: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "campaignpulse_aggregate_ownership_conflicts_total",
+			Help: "Writes refused because another consumer of the same partition got further (zombie or replay), by what was refused (live_window, checkpoint).",
+		}, []string{"kind"}),
+		paused: f.NewGauge(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_paused", Help: "1 while consumption is paused because MongoDB writes fail."}),
 	}
 	for o := outcome(0); o < numOutcomes; o++ {
 		m.events[o] = events.WithLabelValues(o.String())
