@@ -107,7 +107,7 @@ func BenchmarkPushHTTP(b *testing.B) {
 	tr := &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}
 	defer tr.CloseIdleConnections()
 	cl := &http.Client{Transport: tr}
-	drive(b, 128, func(body string) (int, error) {
+	drive(b, 64, func(body string) (int, error) {
 		req, _ := http.NewRequest("POST", srv.URL+"/v1/push", strings.NewReader(body))
 		req.Header.Set("Authorization", testToken)
 		resp, err := cl.Do(req)
