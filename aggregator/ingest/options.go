@@ -15,7 +15,8 @@ type Options struct {
 	Kafka publish.Options
 	Push  push.Options
 	Pull  pull.Options
-	// DisablePush turns the push receiver off. Default false (on).
+	// DisablePush turns the push receiver off (Push.Addr then serves only
+	// /healthz and /metrics). Default false (on).
 	DisablePush bool
 	// SkipTopicCreation skips creating the topics at start. Default false.
 	SkipTopicCreation bool

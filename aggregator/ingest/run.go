@@ -100,6 +100,23 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 		})
 	}
 
+	if opts.DisablePush {
+		// Pull only: still serve /healthz and /metrics on the same address.
+		ln := deps.PushListener
+		if ln == nil {
+			var err error
+			if ln, err = net.Listen("tcp", opts.Push.Addr); err != nil {
+				return fmt.Errorf("push.addr %s (ops endpoints): %w", opts.Push.Addr, err)
+			}
+		}
+		wg.Go(func() {
+			if err := serveOps(ctx, ln, deps.Gatherer); err != nil {
+				fail(err)
+				cancel()
+			}
+		})
+	}
+
 	if opts.PullEnabled() {
 		poller, err := pull.New(opts.Pull, pull.Deps{Kafka: opts.Kafka, Metrics: pm, Registerer: deps.Registerer,
 			Log: log.With("part", "pull"), Clock: deps.Clock})
@@ -121,6 +138,26 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 	}
 	wg.Wait()
 	return errors.Join(runErr, closeProducer(producer, opts.StopTimeout))
+}
+
+// serveOps serves /healthz and /metrics until ctx ends.
+func serveOps(ctx context.Context, ln net.Listener, g prometheus.Gatherer) error {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	if g != nil {
+		mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("ops endpoints: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(sctx)
 }
 
 func closeProducer(p *publish.Producer, timeout time.Duration) error {

@@ -156,3 +156,46 @@ func TestOptionsValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestPullOnlyServesMetrics: with the receiver off, the address still
+// answers /healthz and /metrics, and pushes find no handler.
+func TestPullOnlyServesMetrics(t *testing.T) {
+	k, err := embedded.StartKafka("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, Options{
+			Kafka:       publish.Options{Brokers: k.Brokers()},
+			DisablePush: true,
+			Pull: pull.Options{BaseURL: "http://127.0.0.1:1", Token: "t", Apps: []string{"id1"},
+				Start: time.Now().UTC().Truncate(time.Hour)},
+		}, Deps{Log: slog.New(slog.DiscardHandler), Registerer: reg, Gatherer: reg, PushListener: ln})
+	}()
+	base := "http://" + ln.Addr().String()
+	for _, c := range []struct {
+		path string
+		want int
+	}{{"/healthz", 200}, {"/metrics", 200}, {"/v1/push", 404}} {
+		resp, err := http.Get(base + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: %d, want %d", c.path, resp.StatusCode, c.want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}

@@ -38,7 +38,7 @@ func runIngest(ctx context.Context, args []string, log *slog.Logger) error {
 	)
 	fs.BoolVar(&skipTopics, "kafka.skip-topic-creation", false, "do not create the topics at start")
 
-	fs.BoolVar(&pushOn, "push.enabled", true, "run the push receiver")
+	fs.BoolVar(&pushOn, "push.enabled", true, "run the push receiver (off: --push.addr serves only /healthz and /metrics)")
 	fs.StringVar(&o.Push.Addr, "push.addr", ":8080", "listen address of the push receiver (also /healthz, /readyz, /metrics)")
 	fs.StringVar(&o.Push.Path, "push.path", "/v1/push", "postback path: POST JSON or GET query form")
 	fs.StringVar(&o.Push.TokenHeader, "push.token-header", "Authorization", "header AppsFlyer sends the push token in (Push API token_name)")
