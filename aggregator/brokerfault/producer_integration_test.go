@@ -59,7 +59,7 @@ func TestIngestProducerKeepsAckedWritesThroughBrokerFaults(t *testing.T) {
 		t.Logf("fault %-5s outage %-6s restart %s", in.Fault, in.Outage.Round(time.Millisecond), in.Restart.Round(time.Millisecond))
 	}
 
-	read, err := ReadAll(ctx, b.Brokers(), topic)
+	read, err := ReadAll(ctx, b.Brokers(), topic, DecodeValue)
 	if err != nil {
 		t.Fatalf("read back: %v", err)
 	}

@@ -47,11 +47,17 @@ func finish(cl *kgo.Client, drain time.Duration, n int64) int64 {
 	return n
 }
 
+// Decode extracts the ledger id from a record.
+type Decode func(r *kgo.Record) (int64, error)
+
+// DecodeValue reads the id ProduceSequence writes: the record value as a decimal number.
+func DecodeValue(r *kgo.Record) (int64, error) { return strconv.ParseInt(string(r.Value), 10, 64) }
+
 // ReadAll reads topic from the start to the end offsets current when it is called, with
-// read_committed isolation, and returns how often each value was read. It is meant for the
+// read_committed isolation, and returns how often each id (as decode finds it) was read. It is meant for the
 // non-transactional topics ProduceSequence writes: a trailing transaction marker would leave a
 // partition short of its end offset until ctx ends.
-func ReadAll(ctx context.Context, seeds []string, topic string) (map[int64]int, error) {
+func ReadAll(ctx context.Context, seeds []string, topic string, decode Decode) (map[int64]int, error) {
 	adm, err := kgo.NewClient(kgo.SeedBrokers(seeds...))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: admin client: %w", topic, err)
@@ -81,11 +87,11 @@ func ReadAll(ctx context.Context, seeds []string, topic string) (map[int64]int, 
 			return read, fmt.Errorf("read %s: %d partitions not read to the end: %w", topic, len(remaining), err)
 		}
 		fs.EachRecord(func(r *kgo.Record) {
-			v, err := strconv.ParseInt(string(r.Value), 10, 64)
-			if err != nil {
-				bad = errors.Join(bad, fmt.Errorf("partition %d offset %d: value %q", r.Partition, r.Offset, r.Value))
+			if id, err := decode(r); err != nil {
+				bad = errors.Join(bad, fmt.Errorf("partition %d offset %d: %w", r.Partition, r.Offset, err))
+			} else {
+				read[id]++
 			}
-			read[v]++
 			if end, ok := remaining[r.Partition]; ok && r.Offset+1 >= end {
 				delete(remaining, r.Partition)
 			}
