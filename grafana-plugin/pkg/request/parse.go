@@ -29,6 +29,8 @@ type wire struct {
 	MaxDataPoints int64           `json:"maxDataPoints"`
 	Hide          bool            `json:"hide"`
 	Key           string          `json:"key"`
+	// QueryCachingTTL is sent by Grafana versions with query caching.
+	QueryCachingTTL int64 `json:"queryCachingTTL"`
 	// Live is the frontend's flag to answer a metrics query over Grafana
 	// Live (RunStream) instead of QueryData; the backend accepts and ignores it.
 	Live bool `json:"live"`

@@ -28,7 +28,7 @@ func TestParseAccepts(t *testing.T) {
 	}{
 		{
 			name: "grafana fields and defaults",
-			js:   `{"refId":"A","datasource":{"type":"campaignpulse-metrics-datasource","uid":"cp"},"intervalMs":60000,"maxDataPoints":1000,"hide":false,"key":"Q-1","datasourceId":3}`,
+			js:   `{"refId":"A","datasource":{"type":"campaignpulse-metrics-datasource","uid":"cp"},"intervalMs":60000,"maxDataPoints":1000,"hide":false,"key":"Q-1","datasourceId":3,"queryCachingTTL":0}`,
 			want: Query{Type: metricdoc.QueryMetrics, Measure: metricdoc.MeasureInstalls, Granularity: metricdoc.Hour, Format: metricdoc.FormatTimeSeries},
 		},
 		{
