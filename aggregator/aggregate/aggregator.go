@@ -169,15 +169,26 @@ func (a *Aggregator) Run(ctx context.Context) error {
 			a.ready.Store(len(a.parts) > 0)
 		}
 		if now := a.opts.Now(); !now.Before(nextExpiry) && !paused {
-			if n, err := a.store.Expire(ctx); err != nil {
-				a.log.Warn("application-side expiry failed", "err", err)
-			} else if n > 0 {
-				a.log.Info("expired old documents", "deleted", n)
-			}
+			a.expire(ctx)
 			nextExpiry = now.Add(a.opts.ExpiryInterval)
 		}
 		a.mu.Unlock()
 		a.cl.AllowRebalance()
+	}
+}
+
+// expire gives live documents every reader has moved past an expiry and,
+// where the server has no TTL or time-series expiry, deletes what expired.
+func (a *Aggregator) expire(ctx context.Context) {
+	if n, err := a.store.ScheduleLiveExpiry(ctx, a.opts.Topic); err != nil {
+		a.log.Warn("scheduling live document expiry failed", "err", err)
+	} else if n > 0 {
+		a.log.Debug("live documents scheduled for expiry", "documents", n)
+	}
+	if n, err := a.store.Expire(ctx); err != nil {
+		a.log.Warn("application-side expiry failed", "err", err)
+	} else if n > 0 {
+		a.log.Info("expired old documents", "deleted", n)
 	}
 }
 

@@ -38,3 +38,47 @@ func (s *Store) Expire(ctx context.Context) (deleted int64, err error) {
 	}
 	return deleted, nil
 }
+
+// ScheduleLiveExpiry sets expire_at (now + LiveGrace) on final live
+// documents that every reader now takes from the time-series collections:
+// windows starting before the minimum finalized-through time over the
+// topic's checkpoints (the split rule of the metricdoc package). Expiring
+// them at finalization instead would lose windows from readers while one
+// idle partition holds that minimum back.
+func (s *Store) ScheduleLiveExpiry(ctx context.Context, topic string) (int64, error) {
+	cur, err := s.coll(metricdoc.CollCheckpoints).Find(ctx, bson.D{{Key: "topic", Value: topic}})
+	if err != nil {
+		return 0, fmt.Errorf("read checkpoints: %w", err)
+	}
+	var cps []metricdoc.Checkpoint
+	if err := cur.All(ctx, &cps); err != nil {
+		return 0, fmt.Errorf("read checkpoints: %w", err)
+	}
+	if len(cps) == 0 {
+		return 0, nil
+	}
+	through := map[metricdoc.Granularity]time.Time{metricdoc.Hour: cps[0].FinalizedHour, metricdoc.Day: cps[0].FinalizedDay}
+	for _, cp := range cps[1:] {
+		if cp.FinalizedHour.Before(through[metricdoc.Hour]) {
+			through[metricdoc.Hour] = cp.FinalizedHour
+		}
+		if cp.FinalizedDay.Before(through[metricdoc.Day]) {
+			through[metricdoc.Day] = cp.FinalizedDay
+		}
+	}
+	expire := s.opts.Now().Add(s.opts.LiveGrace)
+	var n int64
+	for g, t := range through {
+		r, err := s.live().UpdateMany(ctx, bson.D{
+			{Key: metricdoc.FieldGranularity, Value: g},
+			{Key: metricdoc.FieldFinal, Value: true},
+			{Key: metricdoc.FieldExpireAt, Value: bson.D{{Key: "$exists", Value: false}}},
+			{Key: metricdoc.FieldWindowStart, Value: bson.D{{Key: "$lt", Value: t}}},
+		}, bson.D{{Key: "$set", Value: bson.D{{Key: metricdoc.FieldExpireAt, Value: expire}}}})
+		if err != nil {
+			return n, fmt.Errorf("schedule expiry of %s: %w", metricdoc.CollLive, err)
+		}
+		n += r.ModifiedCount
+	}
+	return n, nil
+}

@@ -13,8 +13,8 @@ import (
 )
 
 // Finalize appends the final documents of windows that can no longer change
-// to the time-series collection of g, then marks their live documents final
-// with an expiry. A time-series collection has no unique index, so an
+// to the time-series collection of g, then marks their live documents
+// final (ScheduleLiveExpiry later gives them an expiry). A time-series collection has no unique index, so an
 // append retried after a crash is detected by looking the ids up first;
 // a partition has one writer at a time (stale writers are stopped by
 // WriteLive and SaveCheckpoint), so look-up then insert does not race.
@@ -43,10 +43,9 @@ func (s *Store) Finalize(ctx context.Context, g metricdoc.Granularity, docs []me
 				return fmt.Errorf("append to %s: %w", g.Collection(), err)
 			}
 		}
-		expire := s.opts.Now().Add(s.opts.LiveGrace)
 		_, err = s.live().UpdateMany(ctx,
 			bson.D{{Key: metricdoc.FieldID, Value: bson.D{{Key: "$in", Value: ids}}}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: metricdoc.FieldFinal, Value: true}, {Key: metricdoc.FieldExpireAt, Value: expire}}}})
+			bson.D{{Key: "$set", Value: bson.D{{Key: metricdoc.FieldFinal, Value: true}}}})
 		if err != nil {
 			return fmt.Errorf("mark %s final: %w", metricdoc.CollLive, err)
 		}

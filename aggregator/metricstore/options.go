@@ -14,8 +14,9 @@ type Options struct {
 	// DailyRetention is expireAfterSeconds of daily_metrics. Default 2 years.
 	DailyRetention time.Duration
 	// LiveGrace is how long a finalized live document stays in live_metrics
-	// (its expire_at) so readers still splitting on an older checkpoint find
-	// it. Default 48 h.
+	// after every reader takes its window from the time-series collection
+	// (see ScheduleLiveExpiry), for readers holding older checkpoints.
+	// Default 48 h.
 	LiveGrace time.Duration
 	// BatchSize bounds the updates of one bulk write. FerretDB stalls on bulk
 	// updates of 100 or more existing documents; real MongoDB takes

@@ -111,8 +111,31 @@ func TestFinalizeAppendsOnce(t *testing.T) {
 	}
 	marked, _ := s.GetLive(ctx, []string{live[0].ID, live[1].ID})
 	for _, d := range marked {
-		if !d.Final || d.ExpireAt == nil || !d.ExpireAt.Equal(now.Add(time.Hour)) {
-			t.Errorf("live %s final=%v expire_at=%v, want final and now+grace", d.ID, d.Final, d.ExpireAt)
+		if !d.Final || d.ExpireAt != nil {
+			t.Errorf("live %s final=%v expire_at=%v, want final without expiry yet", d.ID, d.Final, d.ExpireAt)
+		}
+	}
+
+	// Expiry waits until every partition's checkpoint is past the window.
+	start := live[0].WindowStart
+	for p, through := range map[int32]time.Time{1: start.Add(time.Hour), 2: start} {
+		if err := s.SaveCheckpoint(ctx, metricdoc.Checkpoint{Topic: "raw_events", Partition: p, Offset: 1, FinalizedHour: through}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := s.ScheduleLiveExpiry(ctx, "raw_events"); err != nil || n != 0 {
+		t.Fatalf("ScheduleLiveExpiry with partition 2 behind = %d, %v; want 0", n, err)
+	}
+	if err := s.SaveCheckpoint(ctx, metricdoc.Checkpoint{Topic: "raw_events", Partition: 2, Offset: 2, FinalizedHour: start.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.ScheduleLiveExpiry(ctx, "raw_events"); err != nil || n != 2 {
+		t.Fatalf("ScheduleLiveExpiry = %d, %v; want 2", n, err)
+	}
+	marked, _ = s.GetLive(ctx, []string{live[0].ID, live[1].ID})
+	for _, d := range marked {
+		if d.ExpireAt == nil || !d.ExpireAt.Equal(now.Add(time.Hour)) {
+			t.Errorf("live %s expire_at=%v, want now+grace", d.ID, d.ExpireAt)
 		}
 	}
 }
