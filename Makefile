@@ -69,9 +69,11 @@ kafka-start:
 kafka-stop:
 	scripts/kafka.sh stop
 
-## test-realkafka: the real-broker suite (kill -9 and graceful restarts); fails if java/mvn are missing
+## test-realkafka: the real-broker suite: broker lifecycle, then broker faults (kill -9, SIGTERM,
+## SIGSTOP) under ingest's producer and the push receiver; prints `scenario <name>: ...` lines.
+## Fails (not skips) if java/mvn are missing.
 test-realkafka:
-	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -timeout 10m ./aggregator/realkafka/...
+	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -p 1 -timeout 20m -v ./aggregator/realkafka/... ./aggregator/brokerfault/...
 
 # ---- grafana-plugin (issue 4) ----
 .PHONY: plugin-contract plugin-bench

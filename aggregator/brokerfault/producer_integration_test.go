@@ -72,8 +72,3 @@ func TestIngestProducerKeepsAckedWritesThroughBrokerFaults(t *testing.T) {
 		t.Fatalf("%s; offending ids %v", v.Summary("broker-faults-ingest-producer"), v.Examples)
 	}
 }
-
-// testWriter sends slog output to t.Log, so it shows only for failing or -v runs.
-type testWriter struct{ t *testing.T }
-
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }

@@ -4,9 +4,7 @@ package brokerfault
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -138,21 +136,4 @@ func waitReady(ctx context.Context, t *testing.T, hc *http.Client, url string) {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return fmt.Sprintf("...%s", s[len(s)-n:])
 }
