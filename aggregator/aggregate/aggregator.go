@@ -77,6 +77,7 @@ func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheu
 		kgo.WithLogger(kslog.New(log.With("component", "kafka"))),
 		kgo.WithHooks(kprom.NewMetrics("campaignpulse_aggregate_kafka", kprom.Registerer(reg))),
 		kgo.SessionTimeout(opts.SessionTimeout),
+		kgo.HeartbeatInterval(opts.HeartbeatInterval),
 	}
 	if opts.InstanceID != "" {
 		kopts = append(kopts, kgo.InstanceID(opts.InstanceID))

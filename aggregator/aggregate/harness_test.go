@@ -151,6 +151,7 @@ func (w *world) prepare(opts Options) *instance {
 	if opts.FlushInterval == 0 {
 		opts.FlushInterval = 100 * time.Millisecond
 	}
+	opts.HeartbeatInterval = 200 * time.Millisecond
 	reg := prometheus.NewRegistry()
 	a, err := New(opts, store, w.log, reg)
 	if err != nil {

@@ -22,6 +22,9 @@ type Options struct {
 	// SessionTimeout is how long the group waits for a silent member before
 	// moving its partitions. Default 45s.
 	SessionTimeout time.Duration
+	// HeartbeatInterval is how often the member heartbeats, which is also how
+	// fast it learns of a rebalance. Default 3s.
+	HeartbeatInterval time.Duration
 	// Topic is the raw event topic. Default metricdoc.TopicRawEvents.
 	Topic string
 	// DLQTopic receives invalid events. Default metricdoc.TopicDLQ.
@@ -64,6 +67,9 @@ func (o *Options) setDefaults() {
 	if o.SessionTimeout == 0 {
 		o.SessionTimeout = 45 * time.Second
 	}
+	if o.HeartbeatInterval == 0 {
+		o.HeartbeatInterval = 3 * time.Second
+	}
 	if o.Topic == "" {
 		o.Topic = metricdoc.TopicRawEvents
 	}
@@ -105,6 +111,8 @@ func (o *Options) validate() error {
 		return errors.New("kafka.brokers: at least one broker is required")
 	case o.SessionTimeout < time.Second:
 		return fmt.Errorf("kafka.session-timeout %s: must be at least 1s", o.SessionTimeout)
+	case o.HeartbeatInterval < 10*time.Millisecond || o.HeartbeatInterval >= o.SessionTimeout:
+		return fmt.Errorf("kafka.heartbeat-interval %s: must be at least 10ms and below kafka.session-timeout", o.HeartbeatInterval)
 	case o.AllowedLateness < 0:
 		return fmt.Errorf("aggregate.lateness %s: must not be negative", o.AllowedLateness)
 	case o.CorrectionHorizon < time.Hour:

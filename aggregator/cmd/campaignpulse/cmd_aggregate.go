@@ -42,6 +42,7 @@ func runAggregate(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.StringVar(&o.Group, "kafka.group", "campaignpulse-aggregate", "consumer group shared by all aggregators")
 	fs.StringVar(&o.InstanceID, "kafka.instance-id", "", "static group member id (group.instance.id): a restarted aggregator with the same id takes its partitions back without waiting for the session timeout; empty = dynamic member")
 	fs.DurationVar(&o.SessionTimeout, "kafka.session-timeout", 45*time.Second, "group session timeout: how long a dead aggregator keeps its partitions")
+	fs.DurationVar(&o.HeartbeatInterval, "kafka.heartbeat-interval", 3*time.Second, "group heartbeat period: how fast a member notices a rebalance")
 	fs.StringVar(&o.Topic, "kafka.raw-topic", "raw_events", "topic of raw events")
 	fs.StringVar(&o.DLQTopic, "kafka.dlq-topic", "raw_events_dlq", "topic receiving invalid events with dlq_reason and dlq_origin headers")
 	fs.StringVar(&o.UpdatesTopic, "kafka.aggregated-topic", "aggregated_metrics", "topic receiving the changed windows after each flush")
