@@ -9,7 +9,9 @@
 //     and the source offset it includes. Deterministic _id (see LiveID).
 //     Documents of windows still inside the correction horizon live here and
 //     are updated in place; once finalized (appended to the time-series
-//     collection) they get expire_at and a TTL index removes them later.
+//     collection) they get final=true, and once every checkpoint's
+//     finalized-through time is past them (no reader takes them from here
+//     any more) they get expire_at and a TTL index removes them later.
 //   - hourly_metrics / daily_metrics: time-series collections (timeField
 //     window_start, metaField meta) holding exactly one final document per
 //     (window, dimensions, partition). On servers without time-series
