@@ -2,7 +2,7 @@
 # campaignpulse: one static binary, subcommands ingest | aggregate | topics | simulate | run.
 # The golang tag follows the go directive in go.mod (deploy/compose_test.go checks it).
 
-FROM golang:1.26.8-bookworm AS build
+FROM golang:1.26.8 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download

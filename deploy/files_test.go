@@ -1,11 +1,13 @@
 package deploy
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -203,4 +205,44 @@ func TestDatasourceMatchesDeployment(t *testing.T) {
 	if !found {
 		t.Fatalf("no %s datasource provisioned", pluginID)
 	}
+}
+
+// TestGrafanaSatisfiesPluginDependency checks the pinned Grafana image is new enough for the
+// plugin's grafanaDependency; an older Grafana refuses to load the plugin at startup.
+func TestGrafanaSatisfiesPluginDependency(t *testing.T) {
+	var meta struct {
+		Dependencies struct {
+			GrafanaDependency string `json:"grafanaDependency"`
+		} `json:"dependencies"`
+	}
+	if err := json.Unmarshal([]byte(readRepoFile(t, "grafana-plugin/src/plugin.json")), &meta); err != nil {
+		t.Fatalf("parse plugin.json: %v", err)
+	}
+	min, ok := strings.CutPrefix(meta.Dependencies.GrafanaDependency, ">=")
+	if !ok {
+		t.Fatalf("grafanaDependency %q: only >=X.Y.Z is understood here", meta.Dependencies.GrafanaDependency)
+	}
+	img := service(t, loadProject(t), "grafana").Image
+	tag := img[strings.LastIndex(img, ":")+1:]
+	if semverLess(tag, min) {
+		t.Errorf("grafana image %s is older than the plugin's grafanaDependency >=%s", img, min)
+	}
+}
+
+// semverLess compares dotted numeric versions ("12.4.10" < "12.10.0").
+func semverLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := range max(len(pa), len(pb)) {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
 }
