@@ -233,6 +233,9 @@ func (a *Aggregator) handle(fp kgo.FetchTopicPartition) {
 		if o == outDeadLettered {
 			a.deadLetter(r, reason)
 		}
+		if o == outCounted && ps.late {
+			a.m.corrections.Inc()
+		}
 		if c := a.contrib[ps.p]; r.Offset >= c.offset {
 			c.offset = r.Offset + 1
 			c.counts[o]++

@@ -24,6 +24,7 @@ type metrics struct {
 	delay        *prometheus.GaugeVec
 	lag          *prometheus.GaugeVec
 	paused       prometheus.Gauge
+	corrections  prometheus.Counter
 	conflicts    *prometheus.CounterVec
 }
 

@@ -48,6 +48,9 @@ type partState struct {
 	spans   [2]span // hour, day
 
 	ev event.Event // reused parse target
+	// late: the last counted event corrected an hour window the watermark
+	// had already passed.
+	late bool
 }
 
 func newPartState(p int32, r *rules) *partState {
@@ -123,6 +126,7 @@ func (ps *partState) decide(value []byte, offset, recordMs int64, source string)
 	if ps.dedup.add(ev.Identity(), ev.Time.Unix()) {
 		return outDuplicate, ""
 	}
+	ps.late = ps.maxMs != noTime && ms < ps.maxMs-ps.rules.lateness
 	if ms > ps.maxMs {
 		ps.maxMs = ms
 	}

@@ -43,11 +43,18 @@ func TestDecisions(t *testing.T) {
 		{"from the future", rawEvent("a", "6", "install", "2026-11-26 13:00:01", "ios", ""), outDeadLettered},
 		{"purchase with revenue", rawEvent("a", "1", "af_purchase", "2026-11-26 10:30:00", "android", "4.99"), outCounted},
 	}
+	late := 0
 	for i, s := range steps {
 		o, _ := ps.process(s.raw, int64(i), rec, metricdoc.SourcePush)
 		if o != s.want {
 			t.Errorf("%s: outcome %s, want %s", s.name, o, s.want)
 		}
+		if o == outCounted && ps.late {
+			late++
+		}
+	}
+	if late != 1 {
+		t.Errorf("%d late corrections, want 1 (the event a day late)", late)
 	}
 	if ps.tally.offset != int64(len(steps)) || ps.tally.counts != [numOutcomes]int64{4, 1, 2, 3} {
 		t.Fatalf("tally = %+v", ps.tally)
