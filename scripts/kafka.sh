@@ -56,9 +56,11 @@ classpath() {
 		need "$MVN" "install Maven, e.g. apt-get install maven"
 		mkdir -p "$CACHE_DIR"
 		log "resolving $(grep -o '<kafka.version>[^<]*' "$POM" | cut -d'>' -f2) jars from Maven Central (cached in ~/.m2)"
-		"$MVN" -q -B -f "$POM" dependency:build-classpath -Dmdep.outputFile="$cp_file.tmp" >"$CACHE_DIR/mvn.log" 2>&1 ||
-			die "mvn dependency:build-classpath failed, see $CACHE_DIR/mvn.log"
-		mv "$cp_file.tmp" "$cp_file"
+		# Per-process temp names: test packages may start brokers concurrently on an empty cache.
+		"$MVN" -q -B -f "$POM" dependency:build-classpath -Dmdep.outputFile="$cp_file.$$.tmp" >"$CACHE_DIR/mvn-$$.log" 2>&1 ||
+			die "mvn dependency:build-classpath failed, see $CACHE_DIR/mvn-$$.log"
+		mv -f "$cp_file.$$.tmp" "$cp_file"
+		rm -f "$CACHE_DIR/mvn-$$.log"
 	fi
 	echo "$cp_file"
 }
@@ -176,12 +178,9 @@ ready_class() {
 		sum="$(sha256sum "$src" | cut -c1-16)"
 		dir="$CACHE_DIR/ready-$sum"
 		if [[ ! -f "$dir/Ready.class" ]]; then
-			mkdir -p "$dir.tmp"
-			if javac -nowarn -cp "$1" -d "$dir.tmp" "$src" >/dev/null 2>&1; then
-				rm -rf "$dir" && mv "$dir.tmp" "$dir"
-			else
-				rm -rf "$dir.tmp"
-			fi
+			mkdir -p "$dir.$$"
+			javac -nowarn -cp "$1" -d "$dir.$$" "$src" >/dev/null 2>&1 && mv -T "$dir.$$" "$dir" 2>/dev/null
+			rm -rf "$dir.$$" # left only if javac failed or another start won the race
 		fi
 		if [[ -f "$dir/Ready.class" ]]; then
 			echo "-cp $1:$dir Ready"
