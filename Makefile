@@ -75,6 +75,12 @@ kafka-stop:
 test-realkafka:
 	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -p 1 -timeout 20m -v ./aggregator/realkafka/... ./aggregator/brokerfault/...
 
+## chaos-realkafka: aggregator/chaos (aggregator SIGKILLs, store outage) on the real broker while the
+## broker itself is restarted and frozen; needs `make chaos` green first
+.PHONY: chaos-realkafka
+chaos-realkafka:
+	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags 'integration chaos' -count=1 -timeout 15m -v -run AggregatorExactThroughBrokerFaults ./aggregator/brokerfault/
+
 # ---- grafana-plugin (issue 4) ----
 .PHONY: plugin-contract plugin-bench
 ## plugin-contract: build the plugin binary, launch it like Grafana and call every handler against FerretDB + kfake
