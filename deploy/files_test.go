@@ -246,3 +246,14 @@ func semverLess(a, b string) bool {
 	}
 	return false
 }
+
+// TestBuildContextExcludesSecrets keeps real secret files and local state out of the image build
+// context (`COPY . .` would otherwise bake them into a layer).
+func TestBuildContextExcludesSecrets(t *testing.T) {
+	lines := strings.Split(readRepoFile(t, ".dockerignore"), "\n")
+	for _, want := range []string{"deploy/secrets", ".git", ".kafka", "**/node_modules"} {
+		if !slices.Contains(lines, want) {
+			t.Errorf(".dockerignore lacks %q", want)
+		}
+	}
+}
