@@ -195,6 +195,9 @@ ready_class() {
 watch_owner() {
 	local pid="$1" owner="$2"
 	(
+		# The JVM ignores SIGHUP (nohup); so must its guard, or a hang-up of the process group
+		# would take the guard and leave the broker running.
+		trap '' HUP INT
 		sleep 1 # let nohup exec the JVM, so the cmdline check below sees it
 		while kill -0 "$owner" 2>/dev/null && proc_is_broker "$pid"; do
 			sleep 1
