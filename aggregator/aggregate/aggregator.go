@@ -68,6 +68,9 @@ func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheu
 		kgo.ConsumerGroup(opts.Group),
 		kgo.ConsumeTopics(opts.Topic),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// Transaction markers come through so the checkpoint (and the
+		// committed offset lag tools read) can move past a trailing one.
+		kgo.KeepControlRecords(),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -116,6 +119,9 @@ func (a *Aggregator) Ready() error {
 // Run is the poll loop: process records, flush every FlushInterval.
 func (a *Aggregator) Run(ctx context.Context) error {
 	defer func() {
+		if r := recover(); r != nil {
+			panic(r) // crash now: closing would wait for callbacks that need a.mu
+		}
 		a.cl.AllowRebalance()
 		a.cl.Close()
 	}()
@@ -218,6 +224,10 @@ func (a *Aggregator) handle(fp kgo.FetchTopicPartition) {
 		return
 	}
 	for _, r := range fp.Records {
+		if r.Attrs.IsControl() {
+			ps.skipControl(r.Offset)
+			continue
+		}
 		ms := r.Timestamp.UnixMilli()
 		switch {
 		case r.Offset < ps.replayTo:

@@ -93,8 +93,11 @@ func generate(seed uint64, n int, from time.Time, hours int, loc *time.Location)
 			tr.n++
 			tr.dlq++
 			continue
-		case r < 11 && len(recent) > 0: // copy of a recent counted event
+		case r < 11 && len(recent) > 0 && recent[len(recent)-1].at.After(c.Add(-genCorrection)): // copy of a recent counted event
 			s := recent[rng.IntN(len(recent))]
+			for !s.at.After(c.Add(-genCorrection)) { // the original must still be inside the horizon
+				s = recent[rng.IntN(len(recent))]
+			}
 			ms := ""
 			src := metricdoc.SourcePull
 			if rng.IntN(2) == 0 {

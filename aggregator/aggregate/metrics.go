@@ -60,6 +60,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "campaignpulse_aggregate_ownership_conflicts_total",
 			Help: "Writes refused because another consumer of the same partition got further (zombie or replay), by what was refused (live_window, checkpoint).",
 		}, []string{"kind"}),
+		corrections: f.NewCounter(prometheus.CounterOpts{
+			Name: "campaignpulse_aggregate_late_corrections_total",
+			Help: "Counted events older than the watermark (allowed lateness exceeded, correction horizon not): corrections of windows already final in aggregated_metrics.",
+		}),
 		paused: f.NewGauge(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_paused", Help: "1 while consumption is paused because MongoDB writes fail."}),
 	}
 	for o := outcome(0); o < numOutcomes; o++ {

@@ -103,6 +103,15 @@ func (ps *partState) parse(value []byte, recordMs int64) event.Reason {
 	return ""
 }
 
+// skipControl moves past a transaction marker: it is no event, so it has
+// no outcome.
+func (ps *partState) skipControl(offset int64) {
+	if offset >= ps.next {
+		ps.next = offset + 1
+		ps.tally.offset = ps.next
+	}
+}
+
 // process decides the outcome of the record at offset and applies a counted
 // event to its hour and day windows. recordMs is the Kafka record timestamp
 // (set by ingest), the reference for rejecting events from the future.
