@@ -12,7 +12,7 @@ GOTEST_TIMEOUT ?= 20m
 # Go packages of this module; npm packages can ship Go files under node_modules.
 GOPKGS = $(shell $(GO) list ./... | grep -v /node_modules/)
 
-.PHONY: all build plugin run test test-go lint fmt vet clean chaos
+.PHONY: all build plugin run test test-go lint fmt vet clean chaos integration
 
 all: build
 
@@ -32,8 +32,8 @@ plugin: FORCE
 run: $(BIN)
 	./$(BIN) run $(RUN_ARGS)
 
-## test: everything CI runs
-test: lint test-go
+## test: everything CI runs (lint, Go unit tests, frontend, real-Kafka integration suite)
+test: lint test-go integration
 
 test-go:
 	$(GO) test -timeout $(GOTEST_TIMEOUT) $(GOPKGS)
@@ -47,6 +47,16 @@ fmt:
 
 vet:
 	$(GO) vet $(GOPKGS)
+
+## integration: the real Apache Kafka suites (broker lifecycle and faults, ingest through broker
+## kills, end-to-end simulator -> ingest -> 2 aggregators -> MongoDB -> plugin); one summary line
+## per scenario. Fetches the Kafka jars from Maven Central on first use; fails if java/mvn are missing.
+INTEGRATION_PKGS := ./aggregator/realkafka/... ./aggregator/brokerfault/... ./aggregator/ingest/... ./aggregator/integration/...
+integration:
+	@mkdir -p .run
+	@set -o pipefail; CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -p 1 -timeout 25m -v $(INTEGRATION_PKGS) > .run/integration.log 2>&1; \
+	rc=$$?; grep -E '^(scenario |--- FAIL|FAIL|ok |panic)' .run/integration.log; \
+	if [ $$rc -ne 0 ]; then echo "integration: failed (full log: .run/integration.log)"; tail -n 60 .run/integration.log; fi; exit $$rc
 
 ## chaos: SIGKILL the aggregator at random points and take MongoDB away; totals must stay exact
 chaos: $(BIN)

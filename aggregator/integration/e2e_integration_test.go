@@ -1,0 +1,283 @@
+//go:build integration
+
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/aggregate"
+	"github.com/campaignpulse/campaignpulse/aggregator/chaos"
+	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest"
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
+	"github.com/campaignpulse/campaignpulse/aggregator/realkafka"
+	"github.com/campaignpulse/campaignpulse/aggregator/simulate"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
+)
+
+const database = "campaignpulse_e2e"
+
+// TestEndToEnd pushes simulated AppsFlyer traffic (duplicates, late and
+// malformed events, 5% of pushes lost) through the real receiver, lets the
+// real poller backfill the lost ones from the simulated Pull API, runs two
+// aggregators in one consumer group on a real broker, and then requires
+// every hour and day window in MongoDB, and the plugin's answer, to equal
+// the simulator's ground truth.
+func TestEndToEnd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 6*time.Minute)
+	defer cancel()
+	log := testLogger(t)
+
+	broker := realkafka.ForTest(t, realkafka.Options{})
+	brokers := broker.Brokers()
+	store, err := embedded.StartMongo(ctx, t.TempDir(), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+
+	// The simulated AppsFlyer account. Its traffic starts two hours ago so
+	// the poller can pull every window right away.
+	world, err := simulate.NewWorld(11, simulate.WorldOptions{Apps: 2, Campaigns: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().UTC().Add(-2 * time.Hour).Truncate(time.Minute)
+	traffic, err := world.Traffic(simulate.TrafficOptions{
+		Start: start, Rate: 100, DuplicateShare: 0.05, LateShare: 0.02, MalformedShare: 0.01, DropShare: 0.05,
+		MaxLateness: 90 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliveries := traffic.Take(3000)
+	pullToken, pushToken := "pull-token-e2e-0123456789", "push-token-e2e-0123456789"
+	api, err := simulate.NewServer(world, simulate.ServerOptions{Tokens: []string{pullToken}, QuotaPerDay: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pullAPI := httptest.NewServer(api)
+	defer pullAPI.Close()
+
+	// Ingest: push receiver + pull poller from before the first event.
+	pushLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ingestOpts := ingest.Options{Kafka: publish.Options{Brokers: brokers, RawPartitions: 4}}
+	ingestOpts.Push.Token = pushToken
+	ingestOpts.Pull.BaseURL, ingestOpts.Pull.Token, ingestOpts.Pull.Apps = pullAPI.URL, pullToken, world.AppIDs()
+	ingestOpts.Pull.Start = start.Add(-3 * time.Hour)
+	ingestOpts.Pull.Window, ingestOpts.Pull.CatchUpWindow, ingestOpts.Pull.Delay = 10*time.Minute, time.Hour, time.Minute
+	var wg sync.WaitGroup
+	runCtx, stopAll := context.WithCancel(ctx)
+	defer func() { stopAll(); wg.Wait() }()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := ingest.Run(runCtx, ingestOpts, ingest.Deps{Log: log.With("part", "ingest"), Registerer: prometheus.NewRegistry(), PushListener: pushLn}); err != nil && runCtx.Err() == nil {
+			t.Errorf("ingest: %v", err)
+		}
+	}()
+
+	// Two aggregators in one group.
+	for i := range 2 {
+		mc, err := mongo.Connect(options.Client().ApplyURI(store.URI()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer mc.Disconnect(context.Background())
+		ms, err := openStore(ctx, mc, log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		agg, err := aggregate.New(aggregate.Options{Brokers: brokers, FlushInterval: 250 * time.Millisecond}, ms, log.With("part", fmt.Sprintf("aggregate-%d", i)), prometheus.NewRegistry())
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := agg.Run(runCtx); err != nil && runCtx.Err() == nil {
+				t.Errorf("aggregator %d: %v", i, err)
+			}
+		}()
+	}
+
+	// Push everything; lost pushes are only recovered by the poller.
+	pusher, err := simulate.NewPusher(simulate.PusherOptions{URL: "http://" + pushLn.Addr().String() + "/v1/push", Token: pushToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted, rejected int
+	for _, d := range deliveries {
+		r := pusher.Send(ctx, d)
+		switch {
+		case d.Dropped:
+		case r.Accepted():
+			accepted++
+		case r.Status == 400 && d.Malformed:
+			rejected++
+		default:
+			t.Fatalf("push %d: status %d, err %v", d.Seq, r.Status, r.Err)
+		}
+	}
+	truth := world.Truth(time.UTC)
+
+	// Wait until MongoDB holds exactly the truth (or give up with a diff).
+	mc, err := mongo.Connect(options.Client().ApplyURI(store.URI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mc.Disconnect(context.Background())
+	db := mc.Database(database)
+	var stored *chaos.Stored
+	var mismatches []chaos.Mismatch
+	deadline := time.Now().Add(4 * time.Minute)
+	for {
+		if stored, err = chaos.ReadStored(ctx, db); err == nil {
+			if mismatches = chaos.Compare(truth, stored); len(mismatches) == 0 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	produced := committedRecords(t, ctx, brokers)
+	a := stored.Accounting
+	fmt.Printf("scenario e2e: produced=%d counted=%d mismatched_windows=%d\n", produced, a.Counted, len(mismatches))
+	for i, m := range mismatches {
+		if i == 5 {
+			break
+		}
+		t.Errorf("window %s %s %+v: want %+v, got %+v", m.Granularity, m.Key.Start, m.Key.Meta, m.Want, m.Got)
+	}
+	if len(mismatches) > 0 {
+		t.Fatalf("%d windows differ from the ground truth (pushes accepted=%d rejected=%d)", len(mismatches), accepted, rejected)
+	}
+	// Offsets also cover transaction markers of the pull path, so the
+	// identity is checked against the records a read_committed reader sees.
+	if outcomes := a.Counted + a.Duplicates + a.TooLate + a.DeadLettered; outcomes != produced {
+		t.Fatalf("accounting identity broken: %d records on raw_events, %d outcomes (%+v)", produced, outcomes, a)
+	}
+	if want := int64(truth.Unique()); a.Counted != want {
+		t.Fatalf("counted %d events, the world holds %d", a.Counted, want)
+	}
+
+	// The plugin's datasource answers the marketer's question with the same total.
+	assertPluginInstalls(t, ctx, store.URI(), brokers, truth, start)
+}
+
+// openStore waits for the schema step like the aggregate command does.
+func openStore(ctx context.Context, mc *mongo.Client, log *slog.Logger) (*metricstore.Store, error) {
+	return metricstore.Open(ctx, mc, metricstore.Options{Database: database}, log.With("part", "store"))
+}
+
+func assertPluginInstalls(t *testing.T, ctx context.Context, uri string, brokers []string, truth *simulate.Truth, start time.Time) {
+	t.Helper()
+	ds, err := plugin.NewDatasource(ctx, plugin.InstanceSettings(
+		plugin.Settings{MongoDatabase: database, KafkaBrokers: strings.Join(brokers, ",")},
+		map[string]string{plugin.SecureMongoURI: uri}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ds.Dispose()
+	q, _ := json.Marshal(metricdoc.Query{QueryType: metricdoc.QueryMetrics, Measure: metricdoc.MeasureInstalls,
+		Granularity: string(metricdoc.Day), Format: metricdoc.FormatTable, GroupBy: []string{metricdoc.DimApp}})
+	s := plugin.InstanceSettings(plugin.Settings{}, nil)
+	resp, err := ds.QueryData(ctx, &backend.QueryDataRequest{
+		PluginContext: backend.PluginContext{DataSourceInstanceSettings: &s},
+		Headers:       map[string]string{backend.FromAlertHeaderName: "true"},
+		Queries: []backend.DataQuery{{RefID: "A", JSON: q, Interval: time.Hour, MaxDataPoints: 1000,
+			TimeRange: backend.TimeRange{From: start.Add(-48 * time.Hour), To: time.Now().Add(time.Hour)}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := resp.Responses["A"]
+	if r.Error != nil {
+		t.Fatalf("plugin query: %v", r.Error)
+	}
+	var want int64
+	for k, tot := range truth.Windows(metricdoc.Day) {
+		if k.Meta.EventName == metricdoc.InstallEventName {
+			want += tot.Events
+		}
+	}
+	var got float64
+	for _, f := range r.Frames {
+		n, _ := f.RowLen()
+		for _, fld := range f.Fields {
+			for i := 0; i < n; i++ {
+				switch v := fld.At(i).(type) {
+				case float64:
+					got += v
+				case *float64:
+					if v != nil {
+						got += *v
+					}
+				case int64:
+					got += float64(v)
+				}
+			}
+		}
+	}
+	if int64(got) != want {
+		t.Fatalf("plugin says %v installs, the truth is %d", got, want)
+	}
+}
+
+// committedRecords counts the records of raw_events a read_committed
+// consumer sees (what the aggregators had to account for): it reads from
+// the start until three seconds pass without a new record.
+func committedRecords(t *testing.T, ctx context.Context, brokers []string) int64 {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(metricdoc.TopicRawEvents),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var n int64
+	for {
+		pollCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		fs := cl.PollFetches(pollCtx)
+		cancel()
+		got := fs.NumRecords()
+		n += int64(got)
+		if got == 0 {
+			if ctx.Err() != nil {
+				t.Fatalf("count raw_events: %v", ctx.Err())
+			}
+			return n
+		}
+	}
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() && os.Getenv("CAMPAIGNPULSE_TEST_LOGS") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
