@@ -21,7 +21,7 @@ const externals = [
   '@grafana/slate-react',
   'react',
   'react-dom',
-  // React 19 (Grafana >= 12.3) shares the JSX runtime too.
+  // React 19 (Grafana >= 13.2) shares the JSX runtime too.
   'react/jsx-runtime',
   'react/jsx-dev-runtime',
   'react-redux',
