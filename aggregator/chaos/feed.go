@@ -25,7 +25,9 @@ type feed struct {
 // unkeyed (schema drift that slipped past ingest must still be accounted
 // for by the aggregator). A share of the valid events is labelled as pulled.
 func newFeed(seed int64, n int, loc *time.Location) (*feed, error) {
-	w, err := simulate.NewWorld(seed, simulate.WorldOptions{})
+	// A small world keeps the number of windows (and so of MongoDB writes
+	// per flush) within what the FerretDB stand-in sustains (~100 updates/s).
+	w, err := simulate.NewWorld(seed, simulate.WorldOptions{Apps: 2, Campaigns: 3})
 	if err != nil {
 		return nil, fmt.Errorf("simulator world: %w", err)
 	}
