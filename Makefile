@@ -147,3 +147,12 @@ bench-ingest:
 ## test-ingest-realkafka: pull poller on Apache Kafka through a stop, a crash and a broker kill -9
 test-ingest-realkafka:
 	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -timeout 10m ./aggregator/ingest/...
+
+# ---- aggregate (owner: aggregate) ----
+.PHONY: bench-aggregate test-aggregate-realkafka
+## bench-aggregate: parse + de-dup + window update per event (one core), state bytes per identity/window
+bench-aggregate:
+	$(GO) test -run '^$$' -bench '^Benchmark(Process|StateMemory)$$' -cpu 1 -benchtime 3s -benchmem ./aggregator/aggregate/
+## test-aggregate-realkafka: aggregator on Apache Kafka through a broker kill -9 and an aggregator crash
+test-aggregate-realkafka:
+	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -timeout 10m -run RealKafka ./aggregator/aggregate/

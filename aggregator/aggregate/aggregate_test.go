@@ -26,7 +26,7 @@ func TestTotalsMatchTruth(t *testing.T) {
 	in.stop()
 
 	// Dead letters carry reason and origin.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(w.kafka.Brokers()...), kgo.ConsumeTopics(metricdoc.TopicDLQ, metricdoc.TopicAggregated))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(w.brokers...), kgo.ConsumeTopics(metricdoc.TopicDLQ, metricdoc.TopicAggregated))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ import (
 // of each for producing and checking.
 type world struct {
 	t          *testing.T
-	kafka      *embedded.Kafka
+	brokers    []string
 	mongo      *embedded.Mongo
 	mongoDir   string
 	mongoAddr  string
@@ -40,27 +40,34 @@ type world struct {
 
 func newWorld(t *testing.T, partitions int32) *world {
 	t.Helper()
-	w := &world{t: t, partitions: partitions, loc: time.UTC, mongoDir: memDir(t)}
-	level := slog.LevelWarn
-	if os.Getenv("AGGREGATE_TEST_LOG") != "" {
-		level = slog.LevelDebug
-	}
-	w.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	k, err := embedded.StartKafka("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(k.Close)
-	w.kafka = k
+	return newWorldOn(t, partitions, k.Brokers())
+}
+
+// newWorldOn builds a world on the given Kafka brokers (kfake or a real
+// broker) with its own FerretDB.
+func newWorldOn(t *testing.T, partitions int32, brokers []string) *world {
+	t.Helper()
+	w := &world{t: t, partitions: partitions, loc: time.UTC, mongoDir: memDir(t), brokers: brokers}
+	level := slog.LevelWarn
+	if os.Getenv("AGGREGATE_TEST_LOG") != "" {
+		level = slog.LevelDebug
+	}
+	w.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	w.startMongo("")
 	t.Cleanup(func() { w.mongo.Close() })
+	var err error
 	w.mc, err = mongo.Connect(options.Client().ApplyURI(w.mongo.URI()).SetServerSelectionTimeout(2 * time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = w.mc.Disconnect(context.Background()) })
 	w.db = w.mc.Database("campaignpulse")
-	w.producer, err = kgo.NewClient(kgo.SeedBrokers(k.Brokers()...), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))
+	w.producer, err = kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +148,7 @@ func (w *world) prepare(opts Options) *instance {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	opts.Brokers = w.kafka.Brokers()
+	opts.Brokers = w.brokers
 	if opts.Location == nil {
 		opts.Location = w.loc
 	}

@@ -18,7 +18,7 @@ func TestAbortedTransactionsAreNotCounted(t *testing.T) {
 	recs, tr := generate(6, 200, testStart, 10, w.loc)
 	half := len(recs) / 2
 
-	txn, err := kgo.NewClient(kgo.SeedBrokers(w.kafka.Brokers()...), kgo.TransactionalID("test-pull"),
+	txn, err := kgo.NewClient(kgo.SeedBrokers(w.brokers...), kgo.TransactionalID("test-pull"),
 		kgo.DefaultProduceTopic(metricdoc.TopicRawEvents))
 	if err != nil {
 		t.Fatal(err)
