@@ -116,7 +116,15 @@ func (a *Aggregator) Ready() error {
 	return nil
 }
 
-// Run is the poll loop: process records, flush every FlushInterval.
+// pacing is the poll loop's flush schedule.
+type pacing struct {
+	paused    bool // fetching paused because flushes fail
+	backoff   retry.Backoff
+	nextFlush time.Time
+}
+
+// Run is the poll loop: process records, flush every FlushInterval (or
+// sooner when MaxDirtyWindows windows wait to be written).
 func (a *Aggregator) Run(ctx context.Context) error {
 	defer func() {
 		if r := recover(); r != nil {
@@ -125,12 +133,10 @@ func (a *Aggregator) Run(ctx context.Context) error {
 		a.cl.AllowRebalance()
 		a.cl.Close()
 	}()
-	backoff := newBackoff()
-	nextFlush := a.opts.Now().Add(a.opts.FlushInterval)
+	pc := &pacing{backoff: newBackoff(), nextFlush: a.opts.Now().Add(a.opts.FlushInterval)}
 	nextExpiry := a.opts.Now()
-	paused := false
 	for {
-		wait := max(nextFlush.Sub(a.opts.Now()), time.Millisecond)
+		wait := max(pc.nextFlush.Sub(a.opts.Now()), time.Millisecond)
 		pollCtx, cancel := context.WithTimeout(ctx, wait)
 		fetches := a.cl.PollRecords(pollCtx, a.opts.MaxPollRecords)
 		cancel()
@@ -147,41 +153,57 @@ func (a *Aggregator) Run(ctx context.Context) error {
 				a.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
 			}
 		})
-		fetches.EachPartition(a.handle)
-		if now := a.opts.Now(); !now.Before(nextFlush) {
-			err := a.flush(ctx)
-			switch {
-			case err == nil:
-				a.lastErr.Store(nil)
-				if paused {
-					a.cl.ResumeFetchTopics(a.opts.Topic)
-					a.m.paused.Set(0)
-					a.log.Info("flush recovered; consuming again")
-					paused, backoff = false, newBackoff()
-				}
-				nextFlush = now.Add(a.opts.FlushInterval)
-			case ctx.Err() != nil:
-			default:
-				a.m.mongoErrors.Inc()
-				a.lastErr.Store(&err)
-				if !paused {
-					a.cl.PauseFetchTopics(a.opts.Topic)
-					a.m.paused.Set(1)
-					a.log.Error("flush failed; pausing consumption and retrying", "err", err)
-					paused = true
-				}
-				d, _ := backoff.Next()
-				nextFlush = now.Add(d)
-			}
-			a.ready.Store(len(a.parts) > 0)
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) { a.handle(ctx, fp, pc) })
+		if !a.opts.Now().Before(pc.nextFlush) {
+			a.flushPaced(ctx, pc)
 		}
-		if now := a.opts.Now(); !now.Before(nextExpiry) && !paused {
+		if now := a.opts.Now(); !now.Before(nextExpiry) && !pc.paused {
 			a.expire(ctx)
 			nextExpiry = now.Add(a.opts.ExpiryInterval)
 		}
 		a.mu.Unlock()
 		a.cl.AllowRebalance()
 	}
+}
+
+// flushPaced flushes and schedules the next flush: after FlushInterval when
+// it worked; after a backoff, with fetching paused, when it failed.
+func (a *Aggregator) flushPaced(ctx context.Context, pc *pacing) {
+	err := a.flush(ctx)
+	now := a.opts.Now()
+	switch {
+	case err == nil:
+		a.lastErr.Store(nil)
+		if pc.paused {
+			a.cl.ResumeFetchTopics(a.opts.Topic)
+			a.m.paused.Set(0)
+			a.log.Info("flush recovered; consuming again")
+			pc.paused, pc.backoff = false, newBackoff()
+		}
+		pc.nextFlush = now.Add(a.opts.FlushInterval)
+	case ctx.Err() != nil:
+	default:
+		a.m.mongoErrors.Inc()
+		a.lastErr.Store(&err)
+		if !pc.paused {
+			a.cl.PauseFetchTopics(a.opts.Topic)
+			a.m.paused.Set(1)
+			a.log.Error("flush failed; pausing consumption and retrying", "err", err)
+			pc.paused = true
+		}
+		d, _ := pc.backoff.Next()
+		pc.nextFlush = now.Add(d)
+	}
+	a.ready.Store(len(a.parts) > 0)
+}
+
+// dirtyWindows counts the windows waiting to be written.
+func (a *Aggregator) dirtyWindows() int {
+	n := 0
+	for _, ps := range a.parts {
+		n += len(ps.dirty)
+	}
+	return n
 }
 
 // expire gives live documents every reader has moved past an expiry and,
@@ -217,13 +239,21 @@ func (a *Aggregator) shutdown() error {
 	return nil
 }
 
-// handle processes the records of one fetched partition.
-func (a *Aggregator) handle(fp kgo.FetchTopicPartition) {
+// handle processes the records of one fetched partition. When too many
+// windows wait to be written it flushes in the middle, so that a flush
+// stays short enough to finish between crashes and memory stays bounded.
+func (a *Aggregator) handle(ctx context.Context, fp kgo.FetchTopicPartition, pc *pacing) {
 	ps := a.parts[fp.Partition]
 	if ps == nil {
 		return
 	}
-	for _, r := range fp.Records {
+	for i, r := range fp.Records {
+		if i%64 == 63 && !pc.paused && a.dirtyWindows() >= a.opts.MaxDirtyWindows {
+			a.flushPaced(ctx, pc)
+			if ps = a.parts[fp.Partition]; ps == nil {
+				return // reloaded and dropped meanwhile
+			}
+		}
 		if r.Attrs.IsControl() {
 			ps.skipControl(r.Offset)
 			continue

@@ -35,37 +35,28 @@ func (a *Aggregator) flushOnly(ctx context.Context, ps []int32) error {
 	return a.flushParts(ctx, parts, false)
 }
 
-// flushParts makes the partitions durable in this order, each step safe to
-// repeat after a crash:
+// flushParts makes the partitions durable. First the dead-letter records
+// produced so far are acknowledged by Kafka; then, partition by partition
+// (so each one makes progress even when a crash interrupts a long flush):
 //  1. changed windows to live_metrics (absolute totals, offset-guarded);
 //  2. windows past the correction horizon appended once to the
 //     time-series collections, their live documents marked final;
-//  3. dead-letter records acknowledged by Kafka;
-//  4. checkpoints (forward only);
-//  5. freshness, Kafka offset commits (monitoring only) and the
-//     aggregated_metrics updates.
+//  3. the checkpoint (forward only).
 //
+// Each step is safe to repeat after a crash. Last come freshness, Kafka
+// offset commits (monitoring only) and the aggregated_metrics updates.
 // With inLoop, a partition found to be behind MongoDB is reloaded.
 func (a *Aggregator) flushParts(ctx context.Context, parts []*partState, inLoop bool) error {
 	began := time.Now()
 	now := a.opts.Now().UTC()
 	sort.Slice(parts, func(i, j int) bool { return parts[i].p < parts[j].p })
 
-	written, err := a.writeLive(ctx, parts, now)
-	if err != nil {
-		return err
-	}
-	if a.afterLiveWrite != nil && len(written) > 0 {
-		a.afterLiveWrite()
-	}
-	if err := a.finalize(ctx, parts); err != nil {
-		return err
-	}
 	if err := a.cl.Flush(ctx); err != nil {
 		return fmt.Errorf("wait for dead-letter acks: %w", err)
 	}
 	lostDLQ := a.takeDLQFailures()
 
+	var written []written
 	commits := make(map[int32]kgo.EpochOffset)
 	for _, ps := range parts {
 		if lostDLQ[ps.p] {
@@ -74,11 +65,22 @@ func (a *Aggregator) flushParts(ctx context.Context, parts []*partState, inLoop 
 			}
 			continue
 		}
+		w, err := a.writeLive(ctx, ps, now)
+		if err != nil {
+			return err
+		}
+		written = append(written, w...)
+		if a.afterLiveWrite != nil && len(w) > 0 {
+			a.afterLiveWrite()
+		}
+		if err := a.finalize(ctx, ps); err != nil {
+			return err
+		}
 		cp := ps.checkpoint(a.opts.Topic, now)
 		if cp.Offset == ps.saved.Offset && cp.FinalizedHour.Equal(ps.saved.FinalizedHour) && cp.FinalizedDay.Equal(ps.saved.FinalizedDay) {
 			continue
 		}
-		err := a.store.SaveCheckpoint(ctx, cp)
+		err = a.store.SaveCheckpoint(ctx, cp)
 		if errors.Is(err, metricstore.ErrStaleCheckpoint) {
 			a.m.conflicts.WithLabelValues("checkpoint").Inc()
 			if err := a.reload(ctx, ps.p, inLoop, "another consumer got further"); err != nil {
@@ -121,20 +123,19 @@ type written struct {
 	off int64
 }
 
-func (a *Aggregator) writeLive(ctx context.Context, parts []*partState, now time.Time) ([]written, error) {
+func (a *Aggregator) writeLive(ctx context.Context, ps *partState, now time.Time) ([]written, error) {
 	var (
 		docs []metricdoc.Live
 		out  []written
 	)
-	for _, ps := range parts {
-		for _, w := range ps.dirty {
-			if w.dirty {
-				docs = append(docs, w.live(ps.p, ps.next, now))
-				out = append(out, written{ps, w, ps.next})
-			}
+	for _, w := range ps.dirty {
+		if w.dirty {
+			docs = append(docs, w.live(ps.p, ps.next, now))
+			out = append(out, written{ps, w, ps.next})
 		}
 	}
 	if len(docs) == 0 {
+		ps.dirty = ps.dirty[:0]
 		return nil, nil
 	}
 	stale, err := a.store.WriteLive(ctx, docs)
@@ -144,9 +145,7 @@ func (a *Aggregator) writeLive(ctx context.Context, parts []*partState, now time
 	for _, x := range out {
 		x.w.dirty, x.w.docOffset = false, x.off
 	}
-	for _, ps := range parts {
-		ps.dirty = ps.dirty[:0]
-	}
+	ps.dirty = ps.dirty[:0]
 	if len(stale) > 0 {
 		// Someone included more of the partition: take their totals.
 		stored, err := a.store.GetLive(ctx, stale)
@@ -154,41 +153,33 @@ func (a *Aggregator) writeLive(ctx context.Context, parts []*partState, now time
 			return nil, err
 		}
 		for i := range stored {
-			if ps := a.parts[stored[i].Partition]; ps != nil {
-				ps.adopt(&stored[i])
-			}
+			ps.adopt(&stored[i])
 		}
 		a.m.conflicts.WithLabelValues("live_window").Add(float64(len(stale)))
-		a.log.Warn("live documents were newer than this consumer's; adopted them", "windows", len(stale))
+		a.log.Warn("live documents were newer than this consumer's; adopted them", "partition", ps.p, "windows", len(stale))
 	}
 	return out, nil
 }
 
-// finalize appends the windows that can no longer change.
-func (a *Aggregator) finalize(ctx context.Context, parts []*partState) error {
+// finalize appends the windows of ps that can no longer change.
+func (a *Aggregator) finalize(ctx context.Context, ps *partState) error {
 	for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
-		var (
-			docs []metricdoc.Final
-			wins []*window
-			owns []*partState
-		)
-		for _, ps := range parts {
-			for _, w := range ps.finalizable(g) {
-				docs = append(docs, metricdoc.Final{
-					ID: metricdoc.LiveID(g, w.start, w.key.meta, ps.p), WindowStart: w.start,
-					Meta: w.key.meta, Partition: ps.p, Totals: w.totals,
-				})
-				wins, owns = append(wins, w), append(owns, ps)
-			}
-		}
-		if len(docs) == 0 {
+		wins := ps.finalizable(g)
+		if len(wins) == 0 {
 			continue
+		}
+		docs := make([]metricdoc.Final, len(wins))
+		for i, w := range wins {
+			docs[i] = metricdoc.Final{
+				ID: metricdoc.LiveID(g, w.start, w.key.meta, ps.p), WindowStart: w.start,
+				Meta: w.key.meta, Partition: ps.p, Totals: w.totals,
+			}
 		}
 		if err := a.store.Finalize(ctx, g, docs); err != nil {
 			return err
 		}
-		for i, w := range wins {
-			delete(owns[i].windows, w.key)
+		for _, w := range wins {
+			delete(ps.windows, w.key)
 		}
 		a.m.finalized.WithLabelValues(string(g)).Add(float64(len(docs)))
 	}

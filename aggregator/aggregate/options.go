@@ -49,6 +49,10 @@ type Options struct {
 	// FlushInterval is the period of writes to MongoDB and updates to
 	// aggregated_metrics. Default 1s.
 	FlushInterval time.Duration
+	// MaxDirtyWindows triggers a flush before FlushInterval when this many
+	// windows wait to be written, bounding the work of one flush (and what a
+	// crash in the middle of it throws away). Default 2000.
+	MaxDirtyWindows int
 	// ExpiryInterval is the period of application-side expiry on servers
 	// without time-series collections or TTL indexes. Default 10m.
 	ExpiryInterval time.Duration
@@ -94,6 +98,9 @@ func (o *Options) setDefaults() {
 	if o.FlushInterval == 0 {
 		o.FlushInterval = time.Second
 	}
+	if o.MaxDirtyWindows == 0 {
+		o.MaxDirtyWindows = 2000
+	}
 	if o.ExpiryInterval == 0 {
 		o.ExpiryInterval = 10 * time.Minute
 	}
@@ -121,6 +128,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("aggregate.max-future %s: must not be negative", o.MaxFuture)
 	case o.FlushInterval < 10*time.Millisecond || o.FlushInterval > time.Minute:
 		return fmt.Errorf("aggregate.flush-interval %s: must be between 10ms and 1m", o.FlushInterval)
+	case o.MaxDirtyWindows < 1:
+		return fmt.Errorf("aggregate.max-dirty-windows %d: must be positive", o.MaxDirtyWindows)
 	case o.ExpiryInterval < time.Second:
 		return fmt.Errorf("aggregate.expiry-interval %s: must be at least 1s", o.ExpiryInterval)
 	case o.MaxPollRecords < 1:

@@ -62,6 +62,7 @@ func runAggregate(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.DurationVar(&o.CorrectionHorizon, "aggregate.correction-horizon", 24*time.Hour, "late events older than watermark minus this are too late; also the de-duplication horizon")
 	fs.DurationVar(&o.MaxFuture, "aggregate.max-future", time.Hour, "events timed this far after their ingest time are dead-lettered as bad_time; 0 = no check")
 	fs.DurationVar(&o.FlushInterval, "aggregate.flush-interval", time.Second, "period of MongoDB writes and aggregated_metrics updates")
+	fs.IntVar(&o.MaxDirtyWindows, "aggregate.max-dirty-windows", 2000, "flush early when this many windows wait to be written (bounds one flush; lower it for slow stores like FerretDB)")
 	fs.DurationVar(&o.ExpiryInterval, "aggregate.expiry-interval", 10*time.Minute, "period of application-side expiry where MongoDB lacks time-series/TTL")
 	fs.IntVar(&o.MaxPollRecords, "aggregate.max-poll-records", 10000, "records handled between rebalance checks")
 	fs.StringVar(&httpAddr, "http.addr", ":9464", "listen address of /metrics, /healthz and /readyz")
