@@ -169,16 +169,23 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		"--http.addr", "127.0.0.1:0",
 		"--aggregate.flush-interval", "200ms",
 		"--kafka.session-timeout", "6s",
+		"--kafka.heartbeat-interval", "500ms",
 	}
+	// Each running aggregator fills a slot whose static member id
+	// (group.instance.id) its replacement reuses, as a restarted container
+	// would: the group then hands the partitions straight back instead of
+	// waiting out the rebalance timeout for a member that will never rejoin.
 	var procs []*proc
+	slots := map[*proc]int{}
 	nextID := 0
-	spawn := func() error {
-		p, err := startAggregator(o.Binary, o.Dir, nextID, args)
+	spawn := func(slot int) error {
+		p, err := startAggregator(o.Binary, o.Dir, nextID, append(args, "--kafka.instance-id", fmt.Sprintf("chaos-%d", slot)))
 		if err != nil {
 			return err
 		}
 		nextID++
 		procs = append(procs, p)
+		slots[p] = slot
 		return nil
 	}
 	defer func() {
@@ -188,8 +195,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 		}
 	}()
-	for range o.Instances {
-		if err := spawn(); err != nil {
+	for slot := range o.Instances {
+		if err := spawn(slot); err != nil {
 			return nil, err
 		}
 	}
@@ -228,6 +235,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 		}
 		victim := rng.IntN(len(procs))
+		slot := slots[procs[victim]]
 		procs[victim].kill()
 		procs = append(procs[:victim], procs[victim+1:]...)
 		res.Kills++
@@ -241,7 +249,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			}
 			res.Outages++
 		}
-		if err := spawn(); err != nil {
+		if err := spawn(slot); err != nil {
 			return nil, err
 		}
 	}

@@ -2,6 +2,7 @@ package metricstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -20,6 +21,9 @@ import (
 // those stale documents are returned; the caller should adopt the stored
 // documents (GetLive) instead of its own.
 func (s *Store) WriteLive(ctx context.Context, docs []metricdoc.Live) (stale []string, err error) {
+	if s.caps.IDFiltersOnly {
+		return s.writeLiveByID(ctx, docs)
+	}
 	for start := 0; start < len(docs); start += s.opts.BatchSize {
 		batch := docs[start:min(start+s.opts.BatchSize, len(docs))]
 		st, err := s.writeLiveBatch(ctx, batch)
@@ -54,6 +58,34 @@ func (s *Store) writeLiveBatch(ctx context.Context, batch []metricdoc.Live) ([]s
 		case mongo.IsDuplicateKeyError(err):
 			stale = append(stale, batch[i].ID)
 		case err != nil:
+			return stale, fmt.Errorf("write %s: %w", metricdoc.CollLive, err)
+		}
+	}
+	return stale, nil
+}
+
+// writeLiveByID is WriteLive for servers that only index {_id: v} filters
+// (FerretDB): the offset guard is read by _id, then the document is written
+// by _id. A writer racing in between could still overwrite newer totals;
+// only the atomic guarded update (real MongoDB) closes that gap, so this path
+// is for the test stand-in and the embedded demo, where one process owns a
+// partition.
+func (s *Store) writeLiveByID(ctx context.Context, docs []metricdoc.Live) (stale []string, err error) {
+	for i := range docs {
+		d := &docs[i]
+		var cur struct {
+			Offset int64 `bson:"offset"`
+		}
+		err := s.live().FindOne(ctx, bson.D{{Key: metricdoc.FieldID, Value: d.ID}}).Decode(&cur)
+		switch {
+		case err == nil && cur.Offset > d.Offset:
+			stale = append(stale, d.ID)
+			continue
+		case err != nil && !errors.Is(err, mongo.ErrNoDocuments):
+			return stale, fmt.Errorf("read %s: %w", metricdoc.CollLive, err)
+		}
+		u := liveUpdate(d).(*mongo.UpdateOneModel)
+		if _, err := s.live().UpdateOne(ctx, bson.D{{Key: metricdoc.FieldID, Value: d.ID}}, u.Update, options.UpdateOne().SetUpsert(true)); err != nil {
 			return stale, fmt.Errorf("write %s: %w", metricdoc.CollLive, err)
 		}
 	}
