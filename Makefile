@@ -56,6 +56,7 @@ integration:
 	@mkdir -p .run
 	@set -o pipefail; CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -p 1 -timeout 25m -v $(INTEGRATION_PKGS) > .run/integration.log 2>&1; \
 	rc=$$?; grep -E '^(scenario |--- FAIL|FAIL|ok |panic)' .run/integration.log; \
+	grep -oE 'scenario [^ ]+: .*' .run/integration.log | grep -v '^scenario e2e' | sort -u; \
 	if [ $$rc -ne 0 ]; then echo "integration: failed (full log: .run/integration.log)"; tail -n 60 .run/integration.log; fi; exit $$rc
 
 ## chaos: SIGKILL the aggregator at random points and take MongoDB away; totals must stay exact
