@@ -7,7 +7,9 @@ GO ?= go
 BIN := bin/campaignpulse
 PLUGIN_ID := campaignpulse-metrics-datasource
 PLUGIN_DIST := grafana-plugin/dist
-PLUGIN_BIN := $(PLUGIN_DIST)/gpx_campaignpulse_linux_amd64
+# Grafana runs <plugin dir>/<executable>_<goos>_<goarch>; its container is linux on the host's arch.
+PLUGIN_ARCH ?= $(shell $(GO) env GOARCH)
+PLUGIN_BIN := $(PLUGIN_DIST)/gpx_campaignpulse_linux_$(PLUGIN_ARCH)
 GOTEST_TIMEOUT ?= 20m
 # Go packages of this module; npm packages can ship Go files under node_modules.
 GOPKGS = $(shell $(GO) list ./... | grep -v /node_modules/)
@@ -26,7 +28,7 @@ $(BIN): FORCE
 # and module.js come from the frontend build (make frontend-build).
 plugin: FORCE
 	@mkdir -p $(PLUGIN_DIST)
-	CGO_ENABLED=0 $(GO) build -tags arrow_json_stdlib -ldflags '-w -s' -o $(PLUGIN_BIN) ./grafana-plugin/pkg
+	CGO_ENABLED=0 GOOS=linux GOARCH=$(PLUGIN_ARCH) $(GO) build -tags arrow_json_stdlib -ldflags '-w -s' -o $(PLUGIN_BIN) ./grafana-plugin/pkg
 
 ## run: the whole pipeline in one process on embedded Kafka and MongoDB
 run: $(BIN)

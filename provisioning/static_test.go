@@ -47,7 +47,7 @@ func TestPluginJSON(t *testing.T) {
 	if m == nil {
 		t.Fatal("Makefile has no PLUGIN_BIN")
 	}
-	if got, want := filepath.Base(string(m[1])), p.Executable+"_linux_amd64"; got != want {
+	if got, want := filepath.Base(string(m[1])), p.Executable+"_linux_$(PLUGIN_ARCH)"; got != want {
 		t.Errorf("Makefile builds %s, Grafana looks for %s (plugin.json executable %q)", got, want, p.Executable)
 	}
 }
