@@ -88,7 +88,7 @@ func openStore(t *testing.T, opts Options) (*Store, *recorder, *mongo.Client) {
 	}
 	t.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
 	if opts.Database == "" {
-		opts.Database = strings.ReplaceAll(strings.ToLower(t.Name()), "/", "_")
+		opts.Database = strings.NewReplacer("/", "_", " ", "_").Replace(strings.ToLower(t.Name()))
 	}
 	s, err := Open(t.Context(), mc, opts, slog.New(slog.DiscardHandler))
 	if err != nil {

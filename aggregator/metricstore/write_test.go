@@ -23,7 +23,16 @@ func liveDoc(p int32, campaign string, events, offset int64) metricdoc.Live {
 // of the partition than the stored one must not overwrite it, in a batch
 // larger than BatchSize with the stale document in the middle.
 func TestWriteLiveRejectsStaleWriters(t *testing.T) {
+	for _, idOnly := range []bool{false, true} {
+		t.Run(map[bool]string{false: "atomic guarded update", true: "read then write by _id"}[idOnly], func(t *testing.T) {
+			testWriteLiveRejectsStaleWriters(t, idOnly)
+		})
+	}
+}
+
+func testWriteLiveRejectsStaleWriters(t *testing.T, idOnly bool) {
 	s, _, _ := openStore(t, Options{BatchSize: 3})
+	s.caps.IDFiltersOnly = idOnly
 	ctx := t.Context()
 	var docs []metricdoc.Live
 	for _, c := range []string{"a", "b", "c", "d", "e"} {
