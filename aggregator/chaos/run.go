@@ -262,7 +262,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer mc.Disconnect(context.WithoutCancel(ctx))
 	db := mc.Database(database)
-	if err := waitCaughtUp(ctx, db, res.Produced, 3*time.Minute); err != nil {
+	if err := waitCaughtUp(ctx, db, res.Produced, 2*time.Minute, 10*time.Minute); err != nil {
 		return nil, err
 	}
 	for _, p := range procs {
@@ -281,20 +281,26 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-// waitCaughtUp polls the checkpoints until they cover every produced record.
-func waitCaughtUp(ctx context.Context, db *mongo.Database, produced int64, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last int64
+// waitCaughtUp polls the checkpoints until they cover every produced
+// record. It gives up when they stop moving for stall, or after limit.
+func waitCaughtUp(ctx context.Context, db *mongo.Database, produced int64, stall, limit time.Duration) error {
+	began, lastMove := time.Now(), time.Now()
+	var last int64 = -1
+	var lastErr error
 	for {
 		s, err := ReadStored(ctx, db)
+		lastErr = err
 		if err == nil {
-			last = s.Accounting.Processed
-			if last >= produced {
+			if s.Accounting.Processed >= produced {
 				return nil
 			}
+			if s.Accounting.Processed != last {
+				last, lastMove = s.Accounting.Processed, time.Now()
+			}
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("aggregators did not catch up within %s: checkpoints cover %d of %d records (last error: %v)", timeout, last, produced, err)
+		if time.Since(lastMove) > stall || time.Since(began) > limit {
+			return fmt.Errorf("aggregators did not catch up: checkpoints cover %d of %d records after %s, no progress for %s (last error: %v)",
+				last, produced, time.Since(began).Round(time.Second), time.Since(lastMove).Round(time.Second), lastErr)
 		}
 		select {
 		case <-ctx.Done():
