@@ -46,6 +46,12 @@ type Aggregator struct {
 	// documents ahead of their checkpoint.
 	afterLiveWrite func()
 
+	// abortIter cancels the poll loop's current iteration (processing and
+	// flush) when a rebalance waits for it: a flush that outlives the
+	// session would keep writing after the partitions moved on.
+	abortIter atomic.Pointer[context.CancelFunc]
+	resynced  map[int32]bool // partitions reloaded during this iteration
+
 	stopping atomic.Bool // graceful: callbacks drop state without flushing
 	crashed  atomic.Bool // tests: behave like kill -9
 	ready    atomic.Bool
@@ -62,6 +68,7 @@ func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheu
 	a := &Aggregator{
 		opts: opts, rules: opts.rules(), store: store, log: log, m: newMetrics(reg),
 		parts: make(map[int32]*partState), contrib: make(map[int32]*tally), dlqFailed: make(map[int32]bool),
+		resynced: make(map[int32]bool),
 	}
 	kopts := []kgo.Opt{
 		kgo.SeedBrokers(opts.Brokers...),
@@ -77,10 +84,17 @@ func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheu
 		kgo.AdjustFetchOffsetsFn(a.assigned),
 		kgo.OnPartitionsRevoked(a.revoked),
 		kgo.OnPartitionsLost(a.lost),
+		kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) {
+			if cancel := a.abortIter.Load(); cancel != nil {
+				a.log.Info("rebalance waiting; aborting the current flush")
+				(*cancel)()
+			}
+		}),
 		kgo.WithLogger(kslog.New(log.With("component", "kafka"))),
 		kgo.WithHooks(kprom.NewMetrics("campaignpulse_aggregate_kafka", kprom.Registerer(reg))),
 		kgo.SessionTimeout(opts.SessionTimeout),
 		kgo.HeartbeatInterval(opts.HeartbeatInterval),
+		kgo.RebalanceTimeout(opts.RebalanceTimeout),
 	}
 	if opts.InstanceID != "" {
 		kopts = append(kopts, kgo.InstanceID(opts.InstanceID))
@@ -146,22 +160,27 @@ func (a *Aggregator) Run(ctx context.Context) error {
 		if ctx.Err() != nil || fetches.IsClientClosed() {
 			return a.shutdown()
 		}
+		iterCtx, abort := context.WithCancel(ctx)
+		a.abortIter.Store(&abort)
 		a.mu.Lock()
+		clear(a.resynced)
 		fetches.EachError(func(topic string, p int32, err error) {
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 				a.m.kafkaErrors.WithLabelValues("fetch").Inc()
 				a.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
 			}
 		})
-		fetches.EachPartition(func(fp kgo.FetchTopicPartition) { a.handle(ctx, fp, pc) })
+		fetches.EachPartition(func(fp kgo.FetchTopicPartition) { a.handle(iterCtx, fp, pc) })
 		if !a.opts.Now().Before(pc.nextFlush) {
-			a.flushPaced(ctx, pc)
+			a.flushPaced(iterCtx, pc)
 		}
 		if now := a.opts.Now(); !now.Before(nextExpiry) && !pc.paused {
-			a.expire(ctx)
+			a.expire(iterCtx)
 			nextExpiry = now.Add(a.opts.ExpiryInterval)
 		}
 		a.mu.Unlock()
+		a.abortIter.Store(nil)
+		abort()
 		a.cl.AllowRebalance()
 	}
 }
@@ -244,14 +263,14 @@ func (a *Aggregator) shutdown() error {
 // stays short enough to finish between crashes and memory stays bounded.
 func (a *Aggregator) handle(ctx context.Context, fp kgo.FetchTopicPartition, pc *pacing) {
 	ps := a.parts[fp.Partition]
-	if ps == nil {
-		return
+	if ps == nil || a.resynced[fp.Partition] {
+		return // a reloaded partition is fetched again from its replay start
 	}
 	for i, r := range fp.Records {
 		if i%64 == 63 && !pc.paused && a.dirtyWindows() >= a.opts.MaxDirtyWindows {
 			a.flushPaced(ctx, pc)
-			if ps = a.parts[fp.Partition]; ps == nil {
-				return // reloaded and dropped meanwhile
+			if ps = a.parts[fp.Partition]; ps == nil || a.resynced[fp.Partition] {
+				return
 			}
 		}
 		if r.Attrs.IsControl() {

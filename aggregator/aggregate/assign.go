@@ -108,6 +108,7 @@ func (a *Aggregator) resync(ctx context.Context, p int32) error {
 		return err
 	}
 	a.install(ps)
+	a.resynced[p] = true
 	a.cl.SetOffsets(map[string]map[int32]kgo.EpochOffset{a.opts.Topic: {p: {Epoch: -1, Offset: start}}})
 	a.log.Warn("partition state reloaded from mongodb", "partition", p, "offset", ps.next, "replay_from", start)
 	return nil
@@ -121,7 +122,8 @@ func (a *Aggregator) revoked(ctx context.Context, _ *kgo.Client, lost map[string
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.stopping.Load() {
-		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		// Finish well within the session, or the group moves on without us.
+		ctx, cancel := context.WithTimeout(ctx, min(10*time.Second, a.opts.SessionTimeout/2))
 		err := a.flushOnly(ctx, lost[a.opts.Topic])
 		cancel()
 		if err != nil {

@@ -26,6 +26,7 @@ import (
 type world struct {
 	t          *testing.T
 	brokers    []string
+	atomic     bool // aggregators use the atomic live-write guard on FerretDB too
 	mongo      *embedded.Mongo
 	mongoDir   string
 	mongoAddr  string
@@ -144,7 +145,7 @@ func (w *world) prepare(opts Options) *instance {
 		w.t.Fatal(err)
 	}
 	w.t.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
-	store, err := metricstore.Open(w.t.Context(), mc, metricstore.Options{}, w.log)
+	store, err := metricstore.Open(w.t.Context(), mc, metricstore.Options{AtomicLiveWrites: w.atomic}, w.log)
 	if err != nil {
 		w.t.Fatal(err)
 	}

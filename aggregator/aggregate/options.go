@@ -22,6 +22,9 @@ type Options struct {
 	// SessionTimeout is how long the group waits for a silent member before
 	// moving its partitions. Default 45s.
 	SessionTimeout time.Duration
+	// RebalanceTimeout bounds how long a rebalance waits for every member
+	// to rejoin; a killed member holds up the group this long. Default 60s.
+	RebalanceTimeout time.Duration
 	// HeartbeatInterval is how often the member heartbeats, which is also how
 	// fast it learns of a rebalance. Default 3s.
 	HeartbeatInterval time.Duration
@@ -71,6 +74,9 @@ func (o *Options) setDefaults() {
 	if o.SessionTimeout == 0 {
 		o.SessionTimeout = 45 * time.Second
 	}
+	if o.RebalanceTimeout == 0 {
+		o.RebalanceTimeout = 60 * time.Second
+	}
 	if o.HeartbeatInterval == 0 {
 		o.HeartbeatInterval = 3 * time.Second
 	}
@@ -118,6 +124,8 @@ func (o *Options) validate() error {
 		return errors.New("kafka.brokers: at least one broker is required")
 	case o.SessionTimeout < time.Second:
 		return fmt.Errorf("kafka.session-timeout %s: must be at least 1s", o.SessionTimeout)
+	case o.RebalanceTimeout < time.Second:
+		return fmt.Errorf("kafka.rebalance-timeout %s: must be at least 1s", o.RebalanceTimeout)
 	case o.HeartbeatInterval < 10*time.Millisecond || o.HeartbeatInterval >= o.SessionTimeout:
 		return fmt.Errorf("kafka.heartbeat-interval %s: must be at least 10ms and below kafka.session-timeout", o.HeartbeatInterval)
 	case o.AllowedLateness < 0:

@@ -22,6 +22,11 @@ type Options struct {
 	// updates of 100 or more existing documents; real MongoDB takes
 	// thousands. Default 50.
 	BatchSize int
+	// AtomicLiveWrites keeps the atomic offset-guarded update on FerretDB
+	// too, where it scans live_metrics per update (slow) but, unlike the
+	// read-then-write by _id used there otherwise, refuses a stale writer
+	// that races a newer one. Default false (MongoDB always uses it).
+	AtomicLiveWrites bool
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }

@@ -49,7 +49,7 @@ func Open(ctx context.Context, client *mongo.Client, opts Options, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("prepare mongodb database %s: %w", opts.Database, err)
 	}
-	caps.IDFiltersOnly = isFerretDB(ctx, s.db)
+	caps.IDFiltersOnly = !opts.AtomicLiveWrites && isFerretDB(ctx, s.db)
 	s.caps = caps
 	return s, nil
 }
