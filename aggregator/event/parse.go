@@ -35,11 +35,18 @@ func Parse(b []byte, e *Event) error {
 				return &Error{Reason: ReasonBadJSON, Detail: "missing ':' at byte " + strconv.Itoa(p.i)}
 			}
 			p.ws()
-			val, scalar, ok := p.value()
-			if !ok {
-				return &Error{Reason: ReasonBadJSON, Detail: "bad value of " + strconv.Quote(clip(key)) + " at byte " + strconv.Itoa(p.i)}
-			}
-			if f := fieldOf(key); f != "" {
+			f := fieldOf(key)
+			if f == "" {
+				// Most of a push is fields the aggregator does not use:
+				// step over them without unescaping anything.
+				if !p.skipValue() {
+					return &Error{Reason: ReasonBadJSON, Detail: "bad value of " + strconv.Quote(clip(key)) + " at byte " + strconv.Itoa(p.i)}
+				}
+			} else {
+				val, scalar, ok := p.value()
+				if !ok {
+					return &Error{Reason: ReasonBadJSON, Detail: "bad value of " + strconv.Quote(clip(key)) + " at byte " + strconv.Itoa(p.i)}
+				}
 				if !scalar {
 					return &Error{Reason: ReasonBadJSON, Field: f, Detail: "object or array where a scalar is expected"}
 				}
@@ -395,9 +402,51 @@ func (p *scanner) value() (val []byte, scalar, ok bool) {
 			}
 			break
 		}
+		if !validNumber(p.b[start:p.i]) {
+			return nil, false, false
+		}
 		return p.b[start:p.i], true, true
 	}
 	return nil, false, false
+}
+
+// validNumber reports whether b is a JSON number:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func validNumber(b []byte) bool {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }
 
 func (p *scanner) literal(lit string) ([]byte, bool, bool) {
@@ -407,6 +456,69 @@ func (p *scanner) literal(lit string) ([]byte, bool, bool) {
 	v := p.b[p.i : p.i+len(lit)]
 	p.i += len(lit)
 	return v, true, true
+}
+
+// skipStr steps over a JSON string without decoding it.
+func (p *scanner) skipStr() bool {
+	if !p.eat('"') {
+		return false
+	}
+	for p.i < len(p.b) {
+		switch c := p.b[p.i]; {
+		case c == '"':
+			p.i++
+			return true
+		case c == '\\':
+			if !p.escape() {
+				return false
+			}
+		case c < 0x20:
+			return false
+		default:
+			p.i++
+		}
+	}
+	return false
+}
+
+// escape steps over one backslash escape, rejecting what JSON does not
+// allow ("\x", short "\u").
+func (p *scanner) escape() bool {
+	if p.i+1 >= len(p.b) {
+		return false
+	}
+	switch p.b[p.i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		p.i += 2
+		return true
+	case 'u':
+		if p.i+6 > len(p.b) {
+			return false
+		}
+		for _, h := range p.b[p.i+2 : p.i+6] {
+			if !('0' <= h && h <= '9' || 'a' <= h && h <= 'f' || 'A' <= h && h <= 'F') {
+				return false
+			}
+		}
+		p.i += 6
+		return true
+	}
+	return false
+}
+
+// skipValue steps over any JSON value.
+func (p *scanner) skipValue() bool {
+	if p.i >= len(p.b) {
+		return false
+	}
+	switch p.b[p.i] {
+	case '"':
+		return p.skipStr()
+	case '{', '[':
+		return p.skipComposite()
+	}
+	_, _, ok := p.value()
+	return ok
 }
 
 // skipComposite skips a nested object or array, honouring strings.
@@ -424,7 +536,7 @@ func (p *scanner) skipComposite() bool {
 				return true
 			}
 		case '"':
-			if _, ok := p.str(); !ok {
+			if !p.skipStr() {
 				return false
 			}
 		default:
