@@ -170,6 +170,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		"--aggregate.flush-interval", "200ms",
 		"--kafka.session-timeout", "6s",
 		"--kafka.heartbeat-interval", "500ms",
+		"--kafka.rebalance-timeout", "15s",
 	}
 	// Each running aggregator fills a slot whose static member id
 	// (group.instance.id) its replacement reuses, as a restarted container
