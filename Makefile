@@ -14,7 +14,7 @@ GOTEST_TIMEOUT ?= 20m
 # Go packages of this module; npm packages can ship Go files under node_modules.
 GOPKGS = $(shell $(GO) list ./... | grep -v /node_modules/)
 
-.PHONY: all build plugin run test test-go lint fmt vet clean chaos integration
+.PHONY: all build plugin run test test-go lint fmt vet clean chaos integration fuzz
 
 all: build
 
@@ -60,6 +60,17 @@ integration:
 	rc=$$?; grep -E '^(scenario |--- FAIL|FAIL|ok |panic)' .run/integration.log; \
 	grep -oE 'scenario [^ ]+: .*' .run/integration.log | grep -v '^scenario e2e' | sort -u; \
 	if [ $$rc -ne 0 ]; then echo "integration: failed (full log: .run/integration.log)"; tail -n 60 .run/integration.log; fi; exit $$rc
+
+## fuzz: every parser of external input for FUZZTIME each (push JSON and GET form, pull CSV rows,
+## raw events, Grafana query JSON, datasource settings); CI runs it with FUZZTIME=10s
+FUZZ_TARGETS := ./aggregator/event:FuzzParse ./aggregator/appsflyer:FuzzRowReader \
+	./aggregator/appsflyer:FuzzPushQueryToJSON ./aggregator/ingest/push:FuzzPushPOST \
+	./aggregator/ingest/push:FuzzPushGET ./grafana-plugin/pkg/request:FuzzParse \
+	./grafana-plugin/pkg/plugin:FuzzLoadConfig
+fuzz:
+	@mkdir -p .run; set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+	echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+	$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg > .run/fuzz.log 2>&1 || { tail -n 30 .run/fuzz.log; exit 1; }; done
 
 ## chaos: SIGKILL the aggregator at random points and take MongoDB away; totals must stay exact
 chaos: $(BIN)
