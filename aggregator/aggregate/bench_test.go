@@ -2,7 +2,9 @@ package aggregate
 
 import (
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +81,6 @@ func BenchmarkStateMemory(b *testing.B) {
 			d.add(k*0x9e3779b97f4a7c15, base+int64(k%(26*3600)))
 		}
 		perID := float64(heap()-before) / ids
-		runtime.KeepAlive(d)
 
 		ps := newPartState(0, testRules(time.UTC))
 		rec := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC).UnixMilli()
@@ -95,13 +96,34 @@ func BenchmarkStateMemory(b *testing.B) {
 		ps.dedup = newDedup() // count windows only
 		wins := len(ps.windows)
 		perWin := float64(heap()-before) / float64(wins)
+		// Resident set with both states alive: 5M identities + 100k windows.
+		rssMB := float64(rss()) / (1 << 20)
 		runtime.KeepAlive(ps)
+		runtime.KeepAlive(d)
 		if wins != 100_000 {
 			b.Fatalf("%d windows, want 100000", wins)
 		}
 		b.ReportMetric(perID, "B/identity")
 		b.ReportMetric(perWin, "B/window")
+		if rssMB > 0 {
+			b.ReportMetric(rssMB, "MB_RSS")
+		}
 	}
+}
+
+// rss is the process's resident set size from /proc (0 where unavailable).
+func rss() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 func heap() uint64 {
