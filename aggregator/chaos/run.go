@@ -18,6 +18,7 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
 
 // Options configure one chaos run. Zero values take the defaults.
@@ -153,8 +154,20 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	defer cl.Close()
-	if err := publish.EnsureTopics(ctx, kadm.NewClient(cl), pubOpts, log); err != nil {
+	adm := kadm.NewClient(cl)
+	if err := publish.EnsureTopics(ctx, adm, pubOpts, log); err != nil {
 		return nil, fmt.Errorf("chaos topics: %w", err)
+	}
+	// The oracle compares with this run's traffic only: records left by an
+	// earlier run would be counted too.
+	ends, err := adm.ListEndOffsets(ctx, metricdoc.TopicRawEvents)
+	if err != nil {
+		return nil, fmt.Errorf("chaos: list raw_events offsets: %w", err)
+	}
+	var leftover int64
+	ends.Each(func(o kadm.ListedOffset) { leftover += o.Offset })
+	if leftover > 0 {
+		return nil, fmt.Errorf("chaos: raw_events on %s already holds %d records from an earlier run; start a fresh broker (scripts/kafka.sh stop && scripts/kafka.sh start)", strings.Join(brokers, ","), leftover)
 	}
 
 	f, err := newFeed(o.Seed, o.Events, time.UTC)
