@@ -52,29 +52,21 @@ func ReadStored(ctx context.Context, db *mongo.Database) (*Stored, error) {
 		Windows: map[metricdoc.Granularity]map[simulate.WindowKey]metricdoc.Totals{},
 		Offsets: map[int32]int64{},
 	}
-	var finHour, finDay time.Time
-	for i, cp := range cps {
+	var raw []metricdoc.Checkpoint
+	for _, cp := range cps {
 		if cp.Topic != metricdoc.TopicRawEvents {
 			continue
 		}
+		raw = append(raw, cp)
 		s.Offsets[cp.Partition] = cp.Offset
 		s.Accounting.Processed += cp.Offset
 		s.Accounting.Counted += cp.Counted
 		s.Accounting.Duplicates += cp.Duplicates
 		s.Accounting.TooLate += cp.TooLate
 		s.Accounting.DeadLettered += cp.DeadLettered
-		if i == 0 || cp.FinalizedHour.Before(finHour) {
-			finHour = cp.FinalizedHour
-		}
-		if i == 0 || cp.FinalizedDay.Before(finDay) {
-			finDay = cp.FinalizedDay
-		}
 	}
 	for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
-		through := finHour
-		if g == metricdoc.Day {
-			through = finDay
-		}
+		through := metricdoc.FinalizedThrough(raw, g)
 		w := map[simulate.WindowKey]metricdoc.Totals{}
 		add := func(start time.Time, m metricdoc.Meta, t metricdoc.Totals) {
 			k := simulate.WindowKey{Start: start.UTC(), Meta: m}

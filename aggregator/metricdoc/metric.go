@@ -209,3 +209,25 @@ func (u *Update) Key() string {
 	id := LiveID(u.Granularity, u.WindowStart, u.Meta, 0)
 	return id[:len(id)-3]
 }
+
+// Finalized returns the finalized-through time of g in this checkpoint.
+func (c *Checkpoint) Finalized(g Granularity) time.Time {
+	if g == Day {
+		return c.FinalizedDay
+	}
+	return c.FinalizedHour
+}
+
+// FinalizedThrough is the split rule of the package doc: the minimum
+// finalized-through time of g over cps. Windows starting before it are read
+// from the time-series collection, the others from live_metrics. Zero when
+// cps is empty.
+func FinalizedThrough(cps []Checkpoint, g Granularity) time.Time {
+	var through time.Time
+	for i := range cps {
+		if t := cps[i].Finalized(g); i == 0 || t.Before(through) {
+			through = t
+		}
+	}
+	return through
+}

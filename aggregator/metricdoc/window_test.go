@@ -61,3 +61,21 @@ func TestLiveIDIsDeterministicAndDistinct(t *testing.T) {
 		t.Fatalf("Key %q is not the partition-free LiveID of %q", u.Key(), want)
 	}
 }
+
+func TestFinalizedThroughIsTheMinimumOverPartitions(t *testing.T) {
+	h := func(n int) time.Time { return time.Date(2026, 11, 26, n, 0, 0, 0, time.UTC) }
+	cps := []Checkpoint{
+		{FinalizedHour: h(5), FinalizedDay: h(0)},
+		{FinalizedHour: h(3), FinalizedDay: h(0).Add(24 * time.Hour)},
+		{FinalizedHour: h(7), FinalizedDay: h(0)},
+	}
+	if got := FinalizedThrough(cps, Hour); !got.Equal(h(3)) {
+		t.Errorf("hour: %s, want %s", got, h(3))
+	}
+	if got := FinalizedThrough(cps, Day); !got.Equal(h(0)) {
+		t.Errorf("day: %s, want %s", got, h(0))
+	}
+	if got := FinalizedThrough(nil, Hour); !got.IsZero() {
+		t.Errorf("no checkpoints: %s, want zero", got)
+	}
+}

@@ -57,14 +57,9 @@ func (s *Store) ScheduleLiveExpiry(ctx context.Context, topic string) (int64, er
 	if len(cps) == 0 {
 		return 0, nil
 	}
-	through := map[metricdoc.Granularity]time.Time{metricdoc.Hour: cps[0].FinalizedHour, metricdoc.Day: cps[0].FinalizedDay}
-	for _, cp := range cps[1:] {
-		if cp.FinalizedHour.Before(through[metricdoc.Hour]) {
-			through[metricdoc.Hour] = cp.FinalizedHour
-		}
-		if cp.FinalizedDay.Before(through[metricdoc.Day]) {
-			through[metricdoc.Day] = cp.FinalizedDay
-		}
+	through := map[metricdoc.Granularity]time.Time{
+		metricdoc.Hour: metricdoc.FinalizedThrough(cps, metricdoc.Hour),
+		metricdoc.Day:  metricdoc.FinalizedThrough(cps, metricdoc.Day),
 	}
 	expire := s.opts.Now().Add(s.opts.LiveGrace)
 	var n int64

@@ -27,18 +27,7 @@ func (ds *Datasource) finalizedThrough(ctx context.Context, g metricdoc.Granular
 	if err := cur.All(ctx, &cps); err != nil {
 		return time.Time{}, downstream("read checkpoints", err)
 	}
-	var min time.Time
-	first := true
-	for _, cp := range cps {
-		t := cp.FinalizedHour
-		if g == metricdoc.Day {
-			t = cp.FinalizedDay
-		}
-		if first || t.Before(min) {
-			min, first = t, false
-		}
-	}
-	return min, nil
+	return metricdoc.FinalizedThrough(cps, g), nil
 }
 
 // aggregate runs a planned pipeline. The context deadline makes the driver
