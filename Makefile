@@ -53,7 +53,7 @@ vet:
 ## integration: the real Apache Kafka suites (broker lifecycle and faults, ingest through broker
 ## kills, end-to-end simulator -> ingest -> 2 aggregators -> MongoDB -> plugin); one summary line
 ## per scenario. Fetches the Kafka jars from Maven Central on first use; fails if java/mvn are missing.
-INTEGRATION_PKGS := ./aggregator/realkafka/... ./aggregator/brokerfault/... ./aggregator/ingest/... ./aggregator/integration/...
+INTEGRATION_PKGS := ./aggregator/testbed/realkafka/... ./aggregator/testbed/brokerfault/... ./aggregator/ingest/... ./aggregator/testbed/integration/...
 integration:
 	@mkdir -p .run
 	@set -o pipefail; CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -p 1 -timeout 25m -v $(INTEGRATION_PKGS) > .run/integration.log 2>&1; \
@@ -74,16 +74,16 @@ fuzz:
 
 ## chaos: SIGKILL the aggregator at random points and take MongoDB away; totals must stay exact
 chaos: $(BIN)
-	$(GO) run ./aggregator/cmd/chaos --binary $(BIN) $(CHAOS_ARGS)
+	$(GO) run ./aggregator/testbed/cmd/chaos --binary $(BIN) $(CHAOS_ARGS)
 
 clean:
 	rm -rf bin $(PLUGIN_DIST) .run
 
 FORCE:
 
-# ---- targets added by the part owners below ----
+# ---- parts ----
 
-# ---- real Apache Kafka broker (scripts/kafka.sh, aggregator/realkafka); owner: kafka/infra ----
+# ---- real Apache Kafka broker (scripts/kafka.sh, aggregator/testbed/realkafka) ----
 .PHONY: kafka-start kafka-stop test-realkafka
 
 ## kafka-start / kafka-stop: a KRaft broker on 127.0.0.1:19092 from the Maven Central jars (Java 17)
@@ -97,15 +97,15 @@ kafka-stop:
 ## SIGSTOP) under ingest's producer and the push receiver; prints `scenario <name>: ...` lines.
 ## Fails (not skips) if java/mvn are missing.
 test-realkafka:
-	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -p 1 -timeout 20m -v ./aggregator/realkafka/... ./aggregator/brokerfault/...
+	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -p 1 -timeout 20m -v ./aggregator/testbed/realkafka/... ./aggregator/testbed/brokerfault/...
 
-## chaos-realkafka: aggregator/chaos (aggregator SIGKILLs, store outage) on the real broker while the
+## chaos-realkafka: aggregator/testbed/chaos (aggregator SIGKILLs, store outage) on the real broker while the
 ## broker itself is restarted and frozen; needs `make chaos` green first
 .PHONY: chaos-realkafka
 chaos-realkafka:
-	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags 'integration chaos' -count=1 -timeout 15m -v -run AggregatorExactThroughBrokerFaults ./aggregator/brokerfault/
+	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags 'integration chaos' -count=1 -timeout 15m -v -run AggregatorExactThroughBrokerFaults ./aggregator/testbed/brokerfault/
 
-# ---- grafana-plugin (issue 4) ----
+# ---- grafana-plugin ----
 .PHONY: plugin-contract plugin-bench
 ## plugin-contract: build the plugin binary, launch it like Grafana and call every handler against FerretDB + kfake
 plugin-contract:
@@ -114,7 +114,7 @@ plugin-contract:
 plugin-bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./grafana-plugin/pkg/frames/
 
-# ---- appsflyer wire formats + simulator (issue 2); owner: simulator ----
+# ---- appsflyer wire formats + simulator ----
 .PHONY: fuzz-appsflyer bench-simulate
 FUZZTIME ?= 30s
 ## fuzz-appsflyer: fuzz the pull CSV row reader and the GET postback conversion, FUZZTIME each
@@ -123,9 +123,9 @@ fuzz-appsflyer:
 	$(GO) test -run '^$$' -fuzz '^FuzzPushQueryToJSON$$' -fuzztime $(FUZZTIME) ./aggregator/appsflyer/
 ## bench-simulate: CSV row reader, simulated traffic generation, pull report serving
 bench-simulate:
-	$(GO) test -run '^$$' -bench . -benchmem ./aggregator/appsflyer/ ./aggregator/simulate/
+	$(GO) test -run '^$$' -bench . -benchmem ./aggregator/appsflyer/ ./aggregator/testbed/simulate/
 
-# ---- grafana-plugin frontend (owner: plugin frontend) ----
+# ---- grafana-plugin frontend ----
 # npm ci runs only when node_modules is missing or package-lock.json changed.
 # The webpack build writes dist/module.js and copies src/plugin.json + src/img.
 PLUGIN_NPM := cd grafana-plugin && npm --no-audit --no-fund
@@ -149,7 +149,7 @@ frontend-build: frontend-deps
 
 test: frontend-test
 
-# ---- ingest (owner: ingest) ----
+# ---- ingest ----
 .PHONY: fuzz-ingest bench-ingest test-ingest-realkafka
 ## fuzz-ingest: fuzz the push receiver's POST JSON and GET query-form input paths, FUZZTIME each
 fuzz-ingest:
@@ -162,7 +162,7 @@ bench-ingest:
 test-ingest-realkafka:
 	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -timeout 10m ./aggregator/ingest/...
 
-# ---- aggregate (owner: aggregate) ----
+# ---- aggregate ----
 .PHONY: bench-aggregate test-aggregate-realkafka
 ## bench-aggregate: parse + de-dup + window update per event (one core), state bytes per identity/window
 bench-aggregate:

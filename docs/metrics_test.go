@@ -21,12 +21,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/aggregate"
-	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/pull"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/push"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
 )
 
 // series is one metric family as registered: what a row of metrics.md

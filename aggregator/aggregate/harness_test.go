@@ -16,9 +16,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
 )
 
 // world is one test's Kafka (kfake) and MongoDB (FerretDB) plus a client

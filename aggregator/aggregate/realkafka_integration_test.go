@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/campaignpulse/campaignpulse/aggregator/realkafka"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/realkafka"
 )
 
 // TestRealKafkaBrokerKillAndAggregatorCrash runs on Apache Kafka: the

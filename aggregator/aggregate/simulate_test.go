@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/simulate"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 )
 
 // TestTotalsMatchSimulatorTruth feeds the simulator's push traffic

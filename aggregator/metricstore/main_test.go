@@ -15,7 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
 )
 
 // mongoURI is the embedded FerretDB shared by the package's tests; each test

@@ -14,7 +14,7 @@ import (
 
 // finalIndexes are the indexes of hourly_metrics and daily_metrics: the
 // plugin always bounds window_start and usually filters by app or campaign
-// (see grafana-plugin/pkg/metrics); window_start alone serves expiry and
+// (see grafana-plugin/pkg/pipeline); window_start alone serves expiry and
 // unfiltered ranges.
 func finalIndexes() []mongo.IndexModel {
 	return []mongo.IndexModel{

@@ -26,12 +26,12 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/aggregate"
-	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
-	"github.com/campaignpulse/campaignpulse/aggregator/simulate"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
 )
 

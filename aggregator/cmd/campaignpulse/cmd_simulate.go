@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/campaignpulse/campaignpulse/aggregator/simulate"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 )
 
 func init() {

@@ -31,7 +31,7 @@ var updateDocs = flag.Bool("update-docs", false, "rewrite the generated tables i
 const (
 	configDoc     = "../../../docs/config.md"
 	configDocName = "docs/config.md" // in messages
-	chaosMain     = "../chaos/main.go"
+	chaosMain     = "../../testbed/cmd/chaos/main.go"
 	pluginSetting = "../../../grafana-plugin/pkg/plugin/settings.go"
 )
 

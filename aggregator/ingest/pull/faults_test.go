@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
-	"github.com/campaignpulse/campaignpulse/aggregator/simulate"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 )
 
 func TestTransientFaultsAreRetried(t *testing.T) {

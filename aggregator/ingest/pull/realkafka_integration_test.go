@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
-	"github.com/campaignpulse/campaignpulse/aggregator/realkafka"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/realkafka"
 )
 
 // TestRealKafkaNoGapNoRepeat runs the poller against Apache Kafka through a

@@ -7,7 +7,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/metrics"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/pipeline"
 )
 
 // Spec says how to shape a metrics result.
@@ -23,7 +23,7 @@ type Spec struct {
 // Metrics shapes pipeline rows into the frame the query's format asks for.
 // windows are the plan's window starts; they become the time column, with
 // zero where no row exists.
-func Metrics(spec Spec, windows []time.Time, rows []metrics.Row) data.Frames {
+func Metrics(spec Spec, windows []time.Time, rows []pipeline.Row) data.Frames {
 	timed := spec.Format != metricdoc.FormatTable
 	all := topN(collect(windows, rows, timed, spec.GroupBy), spec.TopN, len(spec.GroupBy))
 	if spec.Cumulative && timed {

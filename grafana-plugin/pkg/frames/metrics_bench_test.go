@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/metrics"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/pipeline"
 )
 
 // BenchmarkMetricsWide30dHourly200Campaigns shapes 30 days of hourly rows
@@ -31,10 +31,10 @@ func benchMetrics(b *testing.B, spec Spec) {
 	for i := range campaigns {
 		campaigns[i] = "campaign-" + strconv.Itoa(i)
 	}
-	rows := make([]metrics.Row, 0, len(windows)*len(campaigns))
+	rows := make([]pipeline.Row, 0, len(windows)*len(campaigns))
 	for i, w := range windows {
 		for c, name := range campaigns {
-			rows = append(rows, metrics.Row{Window: w, Group: []string{name}, Value: int64(i%24*c + 1)})
+			rows = append(rows, pipeline.Row{Window: w, Group: []string{name}, Value: int64(i%24*c + 1)})
 		}
 	}
 	b.ReportAllocs()

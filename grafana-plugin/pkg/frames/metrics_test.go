@@ -11,7 +11,7 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/golden"
-	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/metrics"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/pipeline"
 )
 
 var t0 = time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
@@ -24,8 +24,8 @@ func hours(n int) []time.Time {
 	return w
 }
 
-func row(h int, v int64, group ...string) metrics.Row {
-	return metrics.Row{Window: t0.Add(time.Duration(h) * time.Hour), Group: group, Value: v}
+func row(h int, v int64, group ...string) pipeline.Row {
+	return pipeline.Row{Window: t0.Add(time.Duration(h) * time.Hour), Group: group, Value: v}
 }
 
 func framesJSON(t *testing.T, fs data.Frames) []byte {
@@ -47,24 +47,24 @@ func framesJSON(t *testing.T, fs data.Frames) []byte {
 func TestMetricsGolden(t *testing.T) {
 	// Rows as two pipelines return them: hour 1 of campaign a appears in
 	// both the final and the live part and must add up.
-	byCampaign := []metrics.Row{
+	byCampaign := []pipeline.Row{
 		row(0, 5, "a"), row(1, 2, "a"), row(1, 1, "a"), row(2, 7, "b"),
 		row(0, 1, "c"), row(2, 1, "d"), row(9, 100, "a"), // hour 9 is outside the windows
 	}
 	tests := []struct {
 		name string
 		spec Spec
-		rows []metrics.Row
+		rows []pipeline.Row
 	}{
 		{"wide_top2_other", Spec{Measure: metricdoc.MeasureInstalls, GroupBy: []string{metricdoc.DimCampaign}, TopN: 2}, byCampaign},
 		{"wide_cumulative", Spec{Measure: metricdoc.MeasureInstalls, GroupBy: []string{metricdoc.DimCampaign}, Cumulative: true}, byCampaign},
 		{"wide_no_rows_is_zero", Spec{Measure: metricdoc.MeasureEvents}, nil},
 		{"long_two_dims", Spec{Measure: metricdoc.MeasureEvents, GroupBy: []string{metricdoc.DimMediaSource, metricdoc.DimEventName}, Format: metricdoc.FormatTimeSeriesLong},
-			[]metrics.Row{row(0, 3, "fb", "purchase"), row(2, 4, "google", "login"), row(2, 1, "fb", "purchase")}},
+			[]pipeline.Row{row(0, 3, "fb", "purchase"), row(2, 4, "google", "login"), row(2, 1, "fb", "purchase")}},
 		{"revenue_wide_units", Spec{Measure: metricdoc.MeasureRevenue, GroupBy: []string{metricdoc.DimCurrency}},
-			[]metrics.Row{row(0, 1_500_000, "USD"), row(1, 250_000, "EUR"), row(2, 990_000, "XYZ")}},
+			[]pipeline.Row{row(0, 1_500_000, "USD"), row(1, 250_000, "EUR"), row(2, 990_000, "XYZ")}},
 		{"table_daily_summary", Spec{Measure: metricdoc.MeasureInstalls, GroupBy: []string{metricdoc.DimCampaign}, Format: metricdoc.FormatTable, TopN: 3},
-			[]metrics.Row{{Group: []string{"a"}, Value: 10}, {Group: []string{"b"}, Value: 30}, {Group: []string{"c"}, Value: 20}, {Group: []string{"d"}, Value: 1}, {Group: []string{"e"}, Value: 2}}},
+			[]pipeline.Row{{Group: []string{"a"}, Value: 10}, {Group: []string{"b"}, Value: 30}, {Group: []string{"c"}, Value: 20}, {Group: []string{"d"}, Value: 1}, {Group: []string{"e"}, Value: 2}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,7 +76,7 @@ func TestMetricsGolden(t *testing.T) {
 }
 
 func TestMetricsTotalsAreExact(t *testing.T) {
-	var rows []metrics.Row
+	var rows []pipeline.Row
 	var want int64
 	for h := range 24 {
 		for c := range 50 {

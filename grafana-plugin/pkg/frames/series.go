@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/metrics"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/pipeline"
 )
 
 // Other is the group value of the series that folds every group beyond
@@ -24,7 +24,7 @@ type series struct {
 // collect sums rows into one series per group. Rows of the same window and
 // group (from different collections or partitions) add up; rows outside
 // the windows are ignored.
-func collect(windows []time.Time, rows []metrics.Row, timed bool, groupBy []string) []*series {
+func collect(windows []time.Time, rows []pipeline.Row, timed bool, groupBy []string) []*series {
 	n := 1
 	var ix windowIndex
 	if timed {

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/metrics"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/pipeline"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/request"
 )
 
@@ -75,10 +75,10 @@ func (f *follower) prune(oldest time.Time) {
 }
 
 // rows returns one row per kept update; frames.Metrics sums partitions.
-func (f *follower) rows() []metrics.Row {
-	out := make([]metrics.Row, 0, len(f.state))
+func (f *follower) rows() []pipeline.Row {
+	out := make([]pipeline.Row, 0, len(f.state))
 	for _, u := range f.state {
-		r := metrics.Row{Window: u.WindowStart.UTC(), Value: measureValue(f.q.Measure, u.Totals)}
+		r := pipeline.Row{Window: u.WindowStart.UTC(), Value: measureValue(f.q.Measure, u.Totals)}
 		if len(f.q.GroupBy) > 0 {
 			r.Group = make([]string, len(f.q.GroupBy))
 			for i, dim := range f.q.GroupBy {

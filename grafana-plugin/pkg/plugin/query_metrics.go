@@ -9,7 +9,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/frames"
-	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/metrics"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/pipeline"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/request"
 )
 
@@ -18,11 +18,11 @@ func (ds *Datasource) queryMetrics(ctx context.Context, q request.Query) (data.F
 	if err != nil {
 		return nil, err
 	}
-	plan, err := metrics.NewPlan(q, fin, ds.cfg.loc)
+	plan, err := pipeline.NewPlan(q, fin, ds.cfg.loc)
 	if err != nil {
 		return nil, request.Errorf("%v", err)
 	}
-	var rows []metrics.Row
+	var rows []pipeline.Row
 	var executed []string
 	for _, part := range plan.Parts {
 		r, err := ds.aggregate(ctx, part, q.GroupBy, plan.Timed)

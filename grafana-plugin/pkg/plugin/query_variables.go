@@ -11,7 +11,7 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/frames"
-	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/metrics"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/pipeline"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/request"
 )
 
@@ -31,7 +31,7 @@ func (ds *Datasource) distinct(ctx context.Context, q request.Query) ([]string, 
 	defer cancel()
 	others := maps.Clone(q.Filters)
 	delete(others, q.Dimension)
-	filter := metrics.Match(others, "")
+	filter := pipeline.Match(others, "")
 	if !q.From.IsZero() {
 		from := metricdoc.WindowStart(metricdoc.Day, q.From, ds.cfg.loc)
 		filter = append(filter, bson.E{Key: metricdoc.FieldWindowStart, Value: bson.D{{Key: "$gte", Value: from}, {Key: "$lt", Value: q.To}}})

@@ -9,7 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/metrics"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/pipeline"
 )
 
 // finalizedThrough is the time before which every window of g is in the
@@ -32,7 +32,7 @@ func (ds *Datasource) finalizedThrough(ctx context.Context, g metricdoc.Granular
 
 // aggregate runs a planned pipeline. The context deadline makes the driver
 // send maxTimeMS, so the server stops a runaway query too.
-func (ds *Datasource) aggregate(ctx context.Context, part metrics.Part, groupBy []string, timed bool) ([]metrics.Row, error) {
+func (ds *Datasource) aggregate(ctx context.Context, part pipeline.Part, groupBy []string, timed bool) ([]pipeline.Row, error) {
 	ctx, cancel := context.WithTimeout(ctx, ds.cfg.maxTime)
 	defer cancel()
 	cur, err := ds.db.Collection(part.Collection).Aggregate(ctx, part.Pipeline, ds.aggregateOptions())
@@ -40,9 +40,9 @@ func (ds *Datasource) aggregate(ctx context.Context, part metrics.Part, groupBy 
 		return nil, downstream("aggregate "+part.Collection, err)
 	}
 	defer cur.Close(context.WithoutCancel(ctx))
-	var rows []metrics.Row
+	var rows []pipeline.Row
 	for cur.Next(ctx) {
-		r, err := metrics.DecodeRow(cur.Current, groupBy, timed)
+		r, err := pipeline.DecodeRow(cur.Current, groupBy, timed)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", part.Collection, err)
 		}

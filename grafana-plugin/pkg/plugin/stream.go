@@ -15,7 +15,7 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/frames"
-	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/metrics"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/pipeline"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/request"
 )
 
@@ -168,7 +168,7 @@ func (ds *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReque
 }
 
 func streamWindows(g metricdoc.Granularity, now time.Time, span time.Duration, loc *time.Location) []time.Time {
-	w, err := metrics.Windows(g, now.Add(-span), now, loc)
+	w, err := pipeline.Windows(g, now.Add(-span), now, loc)
 	if err != nil || len(w) == 0 {
 		return []time.Time{metricdoc.WindowStart(g, now, loc).UTC()}
 	}

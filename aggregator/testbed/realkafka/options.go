@@ -143,7 +143,7 @@ func findScript() (string, error) {
 		}
 	}
 	if _, file, _, ok := runtime.Caller(0); ok {
-		p := filepath.Join(filepath.Dir(file), "..", "..", "scripts", "kafka.sh")
+		p := filepath.Join(filepath.Dir(file), "..", "..", "..", "scripts", "kafka.sh")
 		if _, err := os.Stat(p); err == nil {
 			return filepath.Clean(p), nil
 		}

@@ -14,7 +14,7 @@ func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "campaignpulse")
 	cmd := exec.Command("go", "build", "-o", bin, "./aggregator/cmd/campaignpulse")
-	cmd.Dir = filepath.Join("..", "..")
+	cmd.Dir = filepath.Join("..", "..", "..")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build campaignpulse: %v\n%s", err, out)
 	}

@@ -1,7 +1,7 @@
 // Package realkafka runs a real Apache Kafka 4.x broker (KRaft, single node, loopback) for
 // integration tests, chaos scenarios and benchmarks.
 //
-// kfake (aggregator/embedded) speaks the Kafka protocol in-process and is the right peer for unit
+// kfake (aggregator/testbed/embedded) speaks the Kafka protocol in-process and is the right peer for unit
 // tests, but it is not Apache Kafka: log recovery after kill -9, controlled shutdown, the group and
 // transaction coordinators and their timeouts only behave like production against the real broker.
 // The broker itself is owned by scripts/kafka.sh (jars from Maven Central via scripts/kafka/pom.xml,

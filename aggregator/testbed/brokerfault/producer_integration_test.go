@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
-	"github.com/campaignpulse/campaignpulse/aggregator/realkafka"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/realkafka"
 )
 
 var _ Target = (*realkafka.Broker)(nil)

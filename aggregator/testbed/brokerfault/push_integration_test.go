@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/campaignpulse/campaignpulse/aggregator/realkafka"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/realkafka"
 )
 
 // TestPushReceiverNeverAcksWhatKafkaLost runs the real `campaignpulse ingest` push receiver on the

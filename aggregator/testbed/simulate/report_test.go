@@ -85,7 +85,7 @@ func TestReportsServeTheWorld(t *testing.T) {
 	for _, app := range f.w.Apps {
 		for _, report := range appsflyer.Reports {
 			header, evs, raws := f.pullRows(t, app.ID, report, day, nil)
-			want := slices.Concat(strings.Split(strings.TrimSpace(string(mustRead(t, "../appsflyer/testdata/default_header.csv"))), ","),
+			want := slices.Concat(strings.Split(strings.TrimSpace(string(mustRead(t, "../../appsflyer/testdata/default_header.csv"))), ","),
 				[]string{"Device Category", "Contributor 1 Match Type", "Match Type"})
 			if !slices.Equal(header, want) {
 				t.Fatalf("header %v", header)

@@ -23,14 +23,14 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/aggregate"
-	"github.com/campaignpulse/campaignpulse/aggregator/chaos"
-	"github.com/campaignpulse/campaignpulse/aggregator/embedded"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
-	"github.com/campaignpulse/campaignpulse/aggregator/realkafka"
-	"github.com/campaignpulse/campaignpulse/aggregator/simulate"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/chaos"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/realkafka"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
 )
 

@@ -20,7 +20,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/campaignpulse/campaignpulse/aggregator/chaos"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/chaos"
 )
 
 func main() {

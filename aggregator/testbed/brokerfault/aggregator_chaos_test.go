@@ -1,7 +1,7 @@
 //go:build integration && chaos
 
 // Behind the extra "chaos" tag (make chaos-realkafka): it takes minutes and rests on
-// aggregator/chaos, which must first pass on its own (make chaos).
+// aggregator/testbed/chaos, which must first pass on its own (make chaos).
 
 package brokerfault
 
@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/campaignpulse/campaignpulse/aggregator/chaos"
-	"github.com/campaignpulse/campaignpulse/aggregator/realkafka"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/chaos"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/realkafka"
 )
 
-// TestAggregatorExactThroughBrokerFaults runs aggregator/chaos (seeded traffic, two aggregators
+// TestAggregatorExactThroughBrokerFaults runs aggregator/testbed/chaos (seeded traffic, two aggregators
 // SIGKILLed at random, a MongoDB outage, an independent oracle) against the real broker while this
 // package restarts and freezes that broker. Stored windows must equal the ground truth and every
 // record must be accounted for. Broker faults are limited to ones shorter than ingest's delivery
