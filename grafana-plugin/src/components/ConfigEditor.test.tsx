@@ -96,6 +96,17 @@ describe('ConfigEditor', () => {
     expect(screen.queryByTestId(selectors.config.mongoTlsCaCert)).not.toBeInTheDocument();
   });
 
+  it.each([
+    ['mongo', 'mongoTls', 'mongoTlsCaCert', 'mongoTlsSkipVerify'],
+    ['kafka', 'kafkaTls', 'kafkaTlsCaCert', 'kafkaTlsSkipVerify'],
+  ] as const)('turning %s TLS off clears its hidden CA fields', (_, tls, ca, skip) => {
+    const onOptionsChange = setup(
+      settings({ mongoDatabase: 'cp', [tls]: true, [ca]: '-----BEGIN CERTIFICATE-----', [skip]: true })
+    );
+    fireEvent.click(screen.getByTestId(selectors.config[tls]));
+    expect(onOptionsChange.mock.calls.at(-1)[0].jsonData).toEqual({ mongoDatabase: 'cp' });
+  });
+
   it('never writes a key the backend would reject', () => {
     const onOptionsChange = setup(settings({ mongoTls: true, kafkaTls: true, kafkaSaslMechanism: 'PLAIN' }));
     for (const [key, id] of Object.entries(selectors.config)) {

@@ -8,6 +8,10 @@ type Props = DataSourcePluginOptionsEditorProps<CampaignPulseOptions, CampaignPu
 type JsonKey = keyof CampaignPulseOptions;
 type SecureKey = keyof CampaignPulseSecureOptions;
 
+// The fields under each TLS switch; the backend rejects them while TLS is off.
+const MONGO_TLS_FIELDS: JsonKey[] = ['mongoTlsCaCert', 'mongoTlsSkipVerify'];
+const KAFKA_TLS_FIELDS: JsonKey[] = ['kafkaTlsCaCert', 'kafkaTlsSkipVerify'];
+
 const saslOptions = SASL_MECHANISMS.map((m) => ({ label: m === '' ? 'None' : m, value: m }));
 
 /**
@@ -19,10 +23,13 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
   const json = options.jsonData;
   const secureSet = options.secureJsonFields ?? {};
 
-  const setJson = <K extends JsonKey>(key: K, value: CampaignPulseOptions[K] | undefined) => {
+  // dependents: keys shown only while key is on; turning key off deletes them
+  // too, so no hidden value (a CA the user cannot see) fails Save & test.
+  const setJson = <K extends JsonKey>(key: K, value: CampaignPulseOptions[K] | undefined, dependents: JsonKey[] = []) => {
     const jsonData = { ...options.jsonData };
     if (value === undefined || value === '' || value === false) {
       delete jsonData[key];
+      dependents.forEach((d) => delete jsonData[d]);
     } else {
       jsonData[key] = value;
     }
@@ -57,11 +64,11 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
       onReset={() => resetSecret(key)}
     />
   );
-  const toggle = (key: JsonKey, testId: string) => (
+  const toggle = (key: JsonKey, testId: string, dependents: JsonKey[] = []) => (
     <Switch
       data-testid={testId}
       value={Boolean(json[key])}
-      onChange={(e) => setJson(key, e.currentTarget.checked as never)}
+      onChange={(e) => setJson(key, e.currentTarget.checked as never, dependents)}
     />
   );
   const pem = (key: JsonKey, testId: string) => (
@@ -103,7 +110,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             }}
           />
         </Field>
-        <Field label="TLS">{toggle('mongoTls', selectors.config.mongoTls)}</Field>
+        <Field label="TLS">{toggle('mongoTls', selectors.config.mongoTls, MONGO_TLS_FIELDS)}</Field>
         {json.mongoTls && (
           <>
             <Field label="CA certificate (PEM)" description="Empty: system roots">
@@ -137,7 +144,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             <Field label="SASL password">{secret('kafkaSaslPassword', selectors.config.kafkaSaslPassword, '')}</Field>
           </>
         )}
-        <Field label="TLS">{toggle('kafkaTls', selectors.config.kafkaTls)}</Field>
+        <Field label="TLS">{toggle('kafkaTls', selectors.config.kafkaTls, KAFKA_TLS_FIELDS)}</Field>
         {json.kafkaTls && (
           <>
             <Field label="CA certificate (PEM)" description="Empty: system roots">
