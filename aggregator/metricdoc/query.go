@@ -9,10 +9,12 @@ const (
 	QueryLag       QueryType = "lag"
 	QueryFreshness QueryType = "freshness"
 	QueryVariables QueryType = "variables"
+	// QueryStorage: per collection document count, sizes and expiry.
+	QueryStorage QueryType = "storage"
 )
 
 // QueryTypes lists every query type.
-var QueryTypes = []QueryType{QueryMetrics, QueryLag, QueryFreshness, QueryVariables}
+var QueryTypes = []QueryType{QueryMetrics, QueryLag, QueryFreshness, QueryVariables, QueryStorage}
 
 // Measure is what a metrics query sums.
 type Measure string

@@ -16,6 +16,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/genproto/pluginv2"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/storeusage"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
 )
 
@@ -216,6 +217,44 @@ func TestFreshness(t *testing.T) {
 		if age < want[src] || age > want[src]+120 {
 			t.Errorf("id1/%s age = %.1f s, want about %.0f", src, age, want[src])
 		}
+	}
+}
+
+// TestStorage: one row per collection with the seeded document counts; on
+// FerretDB the metric collections are expired by the aggregator itself.
+func TestStorage(t *testing.T) {
+	h := need(t)
+	s := h.seed
+	f := ok(t, h.query(t, nil, map[string]any{"queryType": "storage"}, s.base, s.now))[0]
+	if f.Rows() != len(storeusage.Collections) {
+		t.Fatalf("storage: %d rows, want one per collection (%d)", f.Rows(), len(storeusage.Collections))
+	}
+	col := func(name string) *data.Field {
+		fld, _ := f.FieldByName(name)
+		if fld == nil {
+			t.Fatalf("storage frame lacks field %q", name)
+		}
+		return fld
+	}
+	for i := range f.Rows() {
+		name := col("collection").At(i).(string)
+		if got, want := col("documents").At(i).(int64), s.stored[name]; got != want {
+			t.Errorf("%s: %d documents, want %d", name, got, want)
+		}
+		if size := col("storage_bytes").At(i).(int64); size <= 0 {
+			t.Errorf("%s: storage_bytes %d, want > 0", name, size)
+		}
+		wantExpiry := string(storeusage.ExpiryNone)
+		if name == metricdoc.CollLive || name == metricdoc.CollHourly || name == metricdoc.CollDaily {
+			wantExpiry = string(storeusage.ExpiryApplication)
+		}
+		if got := col("expiry").At(i).(string); got != wantExpiry {
+			t.Errorf("%s: expiry %q, want %q", name, got, wantExpiry)
+		}
+	}
+	r := h.query(t, nil, map[string]any{"queryType": "storage", "filters": map[string][]string{"app_id": {"id1"}}}, s.base, s.now)
+	if r.Error == nil || r.Status != backend.StatusBadRequest {
+		t.Errorf("storage with filters: status %d, err %v; want 400", r.Status, r.Error)
 	}
 }
 

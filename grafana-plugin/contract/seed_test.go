@@ -43,6 +43,7 @@ type seed struct {
 	admin      *kadm.Client
 	lagOldest  map[int32]time.Time // timestamp of the oldest unconsumed raw_events record
 	lagRecords map[int32]int64
+	stored     map[string]int64 // documents inserted per collection
 }
 
 func newSeed(ctx context.Context, uri string, brokers []string) (*seed, error) {
@@ -200,6 +201,10 @@ func (s *seed) seedMongo(ctx context.Context, db *mongo.Database) error {
 		if _, err := db.Collection(coll).InsertMany(ctx, docs); err != nil {
 			return fmt.Errorf("insert %s: %w", coll, err)
 		}
+		if s.stored == nil {
+			s.stored = map[string]int64{}
+		}
+		s.stored[coll] = int64(len(docs))
 	}
 	return nil
 }

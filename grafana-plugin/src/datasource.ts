@@ -93,6 +93,8 @@ export class DataSource extends DataSourceWithBackend<CampaignPulseQuery, Campai
         return ['freshness', filters].filter(Boolean).join(' ');
       case 'variables':
         return ['values of', q.dimension ?? 'app_id', filters].filter(Boolean).join(' ');
+      case 'storage':
+        return 'storage of every collection';
     }
   }
 

@@ -5,7 +5,7 @@ import { DataSourceJsonData } from '@grafana/data';
 import { DataQuery } from '@grafana/schema';
 
 /** metricdoc.QueryTypes */
-export const QUERY_TYPES = ['metrics', 'lag', 'freshness', 'variables'] as const;
+export const QUERY_TYPES = ['metrics', 'lag', 'freshness', 'variables', 'storage'] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
 /** metricdoc.Measure* of a metrics query */
@@ -63,6 +63,7 @@ export const DEFAULT_QUERIES: { [K in QueryType]: Omit<CampaignPulseQuery, 'refI
   lag: { queryType: 'lag' },
   freshness: { queryType: 'freshness' },
   variables: { queryType: 'variables', dimension: 'app_id' },
+  storage: { queryType: 'storage' },
 };
 
 /** Grafana's value for "All" of a multi-value variable; the backend drops the filter. */

@@ -6,6 +6,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/storeusage"
 )
 
 // LagRow is the lag of one partition.
@@ -62,6 +63,35 @@ func Freshness(rows []FreshnessRow) *data.Frame {
 	age.Config = &data.FieldConfig{DisplayNameFromDS: "Age of newest event", Unit: "s"}
 	return numericLong("freshness", []*data.Field{
 		data.NewField(metricdoc.DimApp, nil, apps), data.NewField("source", nil, sources), age,
+	})
+}
+
+// Storage is a numeric-long table with one row per collection: name,
+// type and expiry as labels; documents, data/storage/index bytes and the
+// server's expireAfterSeconds (null where the server does not expire it).
+func Storage(rows []storeusage.Collection) *data.Frame {
+	n := len(rows)
+	names, types, expiry := make([]string, n), make([]string, n), make([]string, n)
+	docs, dataB, storB, idxB := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	ttl := make([]*int64, n)
+	for i, r := range rows {
+		names[i], types[i], expiry[i] = r.Name, r.Type, string(r.Expiry)
+		docs[i], dataB[i], storB[i], idxB[i], ttl[i] = r.Documents, r.DataBytes, r.StorageBytes, r.IndexBytes, r.ExpireAfterSeconds
+	}
+	field := func(name string, values any, display, unit string) *data.Field {
+		f := data.NewField(name, nil, values)
+		f.Config = &data.FieldConfig{DisplayNameFromDS: display, Unit: unit}
+		return f
+	}
+	return numericLong("storage", []*data.Field{
+		data.NewField("collection", nil, names),
+		data.NewField("type", nil, types),
+		data.NewField("expiry", nil, expiry),
+		field("documents", docs, "Documents", "short"),
+		field("data_bytes", dataB, "Data", "bytes"),
+		field("storage_bytes", storB, "On disk", "bytes"),
+		field("index_bytes", idxB, "Indexes", "bytes"),
+		field("expire_after_seconds", ttl, "Expire after", "s"),
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/storeusage"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/golden"
 )
 
@@ -17,6 +18,11 @@ func TestStatusGolden(t *testing.T) {
 		"lag_seconds": Lag(lag, metricdoc.MeasureLagSeconds),
 		"freshness":   Freshness([]FreshnessRow{{AppID: "id1", Source: "push", Seconds: 4}, {AppID: "id1", Source: "pull", Seconds: 3600}}),
 		"variables":   Variables([]string{"a", "b"}),
+		"storage": Storage([]storeusage.Collection{
+			{Name: "live_metrics", Type: "collection", Documents: 12, DataBytes: 4096, StorageBytes: 8192, IndexBytes: 20480, Expiry: storeusage.ExpiryIndex, ExpireAfterSeconds: new(int64(0)), ExpiryField: "expire_at"},
+			{Name: "hourly_metrics", Type: "timeseries", Documents: 7, DataBytes: 900, StorageBytes: 4096, IndexBytes: 4096, Expiry: storeusage.ExpiryCollection, ExpireAfterSeconds: new(int64(7776000))},
+			{Name: "checkpoints", Type: "collection", Documents: 6, Expiry: storeusage.ExpiryNone},
+		}),
 	}
 	for name, f := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -47,6 +47,8 @@ func (ds *Datasource) query(ctx context.Context, dq backend.DataQuery) (data.Fra
 		frames, err = ds.queryFreshness(ctx, q)
 	case metricdoc.QueryVariables:
 		frames, err = ds.queryVariables(ctx, q)
+	case metricdoc.QueryStorage:
+		frames, err = ds.queryStorage(ctx)
 	}
 	if err != nil {
 		return nil, err

@@ -86,8 +86,10 @@ func Parse(dq backend.DataQuery, d Defaults) (Query, error) {
 		err = q.lag(w.Query, mc, d)
 	case metricdoc.QueryFreshness:
 		err = q.freshness(w.Query)
+	case metricdoc.QueryStorage:
+		err = q.storage(w.Query)
 	default:
-		err = badf("queryType %q is not one of metrics, lag, freshness, variables", q.Type)
+		err = badf("queryType %q is not one of metrics, lag, freshness, variables, storage", q.Type)
 	}
 	if err != nil {
 		return Query{}, err
@@ -222,6 +224,14 @@ func (q *Query) freshness(w metricdoc.Query) error {
 		if dim != metricdoc.DimApp {
 			return badf("freshness queries filter only by %s, not %s", metricdoc.DimApp, dim)
 		}
+	}
+	return q.rejectOthers(w, "consumerGroup", w.ConsumerGroup, "topic", w.Topic, "dimension", w.Dimension, "measure", string(w.Measure))
+}
+
+// storage takes no parameters: it reports every campaignpulse collection.
+func (q *Query) storage(w metricdoc.Query) error {
+	if len(q.Filters) > 0 {
+		return badf("filters are not used by storage queries")
 	}
 	return q.rejectOthers(w, "consumerGroup", w.ConsumerGroup, "topic", w.Topic, "dimension", w.Dimension, "measure", string(w.Measure))
 }

@@ -60,6 +60,11 @@ func TestParseAccepts(t *testing.T) {
 			js:   `{"queryType":"freshness","filters":{"app_id":["x"]}}`,
 			want: Query{Type: metricdoc.QueryFreshness, Filters: map[string][]string{"app_id": {"x"}}},
 		},
+		{
+			name: "storage",
+			js:   `{"queryType":"storage"}`,
+			want: Query{Type: metricdoc.QueryStorage},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +102,8 @@ func TestParseRejects(t *testing.T) {
 		{"variables without dimension", `{"queryType":"variables"}`, "dimension is required"},
 		{"lag with bad topic", `{"queryType":"lag","topic":"a b"}`, `topic "a b" is not a valid`},
 		{"field of another type", `{"queryType":"lag","groupBy":["campaign"]}`, "groupBy is not used by lag queries"},
+		{"storage with filters", `{"queryType":"storage","filters":{"app_id":["x"]}}`, "filters are not used by storage queries"},
+		{"storage with measure", `{"queryType":"storage","measure":"installs"}`, "measure is not used by storage queries"},
 		{"trailing data", `{} {}`, "trailing data"},
 		{"empty filter", `{"filters":{"campaign":[]}}`, "filters.campaign is empty"},
 	}

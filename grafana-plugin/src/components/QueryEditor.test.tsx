@@ -171,3 +171,11 @@ describe('VariablesEditor', () => {
     expect(onChange).toHaveBeenLastCalledWith({ refId: 'A', queryType: 'variables', dimension: 'platform' });
   });
 });
+
+describe('StorageEditor', () => {
+  it('switches to a storage query that carries no other field', () => {
+    const { onChange } = setup({ refId: 'C', queryType: 'freshness', filters: { app_id: ['id1'] } });
+    fireEvent.click(screen.getByRole('radio', { name: 'Storage' }));
+    expect(onChange).toHaveBeenCalledWith({ queryType: 'storage', refId: 'C', hide: undefined, key: undefined, datasource: undefined });
+  });
+});

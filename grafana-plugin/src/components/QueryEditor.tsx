@@ -9,6 +9,7 @@ import { TypeEditorProps } from './editorProps';
 import { FreshnessEditor } from './FreshnessEditor';
 import { LagEditor } from './LagEditor';
 import { MetricsEditor } from './MetricsEditor';
+import { StorageEditor } from './StorageEditor';
 import { VariablesEditor } from './VariablesEditor';
 
 /**
@@ -20,6 +21,7 @@ export const EDITORS: { [K in QueryType]: ComponentType<TypeEditorProps> } = {
   lag: LagEditor,
   freshness: FreshnessEditor,
   variables: VariablesEditor,
+  storage: StorageEditor,
 };
 
 const LABELS: { [K in QueryType]: string } = {
@@ -27,6 +29,7 @@ const LABELS: { [K in QueryType]: string } = {
   lag: 'Consumer lag',
   freshness: 'Freshness',
   variables: 'Dimension values',
+  storage: 'Storage',
 };
 
 const typeOptions = QUERY_TYPES.map((t) => ({ label: LABELS[t], value: t }));
