@@ -335,6 +335,9 @@ func (w *world) check(tr truth) {
 	}
 	var acc [numOutcomes]int64
 	for _, cp := range w.checkpoints() {
+		if sum := cp.Counted + cp.Duplicates + cp.TooLate + cp.DeadLettered + cp.Skipped; sum != cp.Offset {
+			w.t.Errorf("partition %d: checkpoint offset %d, but outcomes + skipped = %d (%+v)", cp.Partition, cp.Offset, sum, cp)
+		}
 		acc[outCounted] += cp.Counted
 		acc[outDuplicate] += cp.Duplicates
 		acc[outTooLate] += cp.TooLate

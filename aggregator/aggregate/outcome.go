@@ -18,7 +18,11 @@ func (o outcome) String() string {
 }
 
 // tally is a partition's outcome counts for the records before offset.
+// skipped counts the offsets below offset that are no event (transaction
+// markers, records of aborted transactions), so that offset = sum(counts) +
+// skipped.
 type tally struct {
-	offset int64
-	counts [numOutcomes]int64
+	offset  int64
+	counts  [numOutcomes]int64
+	skipped int64
 }

@@ -107,6 +107,7 @@ func (ps *partState) parse(value []byte, recordMs int64) event.Reason {
 // no outcome.
 func (ps *partState) skipControl(offset int64) {
 	if offset >= ps.next {
+		ps.tally.skipped += offset + 1 - ps.next
 		ps.next = offset + 1
 		ps.tally.offset = ps.next
 	}
@@ -116,6 +117,10 @@ func (ps *partState) skipControl(offset int64) {
 // event to its hour and day windows. recordMs is the Kafka record timestamp
 // (set by ingest), the reference for rejecting events from the future.
 func (ps *partState) process(value []byte, offset, recordMs int64, source string) (outcome, event.Reason) {
+	// Offsets a read_committed fetch jumps over held aborted records.
+	if offset > ps.next {
+		ps.tally.skipped += offset - ps.next
+	}
 	ps.next = offset + 1
 	o, reason := ps.decide(value, offset, recordMs, source)
 	ps.tally.counts[o]++
@@ -187,6 +192,7 @@ func (ps *partState) checkpoint(topic string, now time.Time) metricdoc.Checkpoin
 		FinalizedHour: ps.finalH, FinalizedDay: ps.finalD, UpdatedAt: now,
 		Counted: ps.tally.counts[outCounted], Duplicates: ps.tally.counts[outDuplicate],
 		TooLate: ps.tally.counts[outTooLate], DeadLettered: ps.tally.counts[outDeadLettered],
+		Skipped: ps.tally.skipped,
 	}
 	if cut := ps.cutoffMs(); cut != noTime {
 		c := time.UnixMilli(cut)
@@ -204,7 +210,7 @@ func (ps *partState) restore(cp metricdoc.Checkpoint, docs []metricdoc.Live) {
 	if !cp.Watermark.IsZero() {
 		ps.maxMs = cp.Watermark.UnixMilli() + ps.rules.lateness
 	}
-	ps.tally = tally{offset: cp.Offset, counts: [numOutcomes]int64{cp.Counted, cp.Duplicates, cp.TooLate, cp.DeadLettered}}
+	ps.tally = tally{offset: cp.Offset, counts: [numOutcomes]int64{cp.Counted, cp.Duplicates, cp.TooLate, cp.DeadLettered}, skipped: cp.Skipped}
 	ps.replayTo = cp.Offset
 	ps.replayCutoffMs = ps.cutoffMs()
 	for i := range docs {

@@ -53,4 +53,12 @@ func TestAbortedTransactionsAreNotCounted(t *testing.T) {
 	produceTxn(recs[half:], true)
 	w.waitCaughtUp(30 * time.Second)
 	w.check(tr)
+	// Three markers and the ten aborted records hold no event.
+	var skipped int64
+	for _, cp := range w.checkpoints() {
+		skipped += cp.Skipped
+	}
+	if want := int64(3 + len(ghost)); skipped != want {
+		t.Fatalf("checkpoints count %d skipped offsets, want %d", skipped, want)
+	}
 }

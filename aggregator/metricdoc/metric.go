@@ -168,6 +168,11 @@ type Checkpoint struct {
 	Duplicates   int64 `bson:"duplicates"`
 	TooLate      int64 `bson:"too_late"`
 	DeadLettered int64 `bson:"dead_lettered"`
+	// Skipped counts the offsets before Offset that hold no event: the
+	// markers of transactions and the records of aborted ones, which a
+	// read_committed consumer never sees. Offset = counted + duplicates +
+	// too_late + dead_lettered + skipped.
+	Skipped int64 `bson:"skipped"`
 }
 
 // CheckpointID is the _id of the checkpoint of a topic partition.

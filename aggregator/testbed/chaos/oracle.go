@@ -20,11 +20,20 @@ type Accounting struct {
 	Duplicates   int64
 	TooLate      int64
 	DeadLettered int64
+	// Skipped offsets hold no event: transaction markers and records of
+	// aborted transactions.
+	Skipped int64
 }
 
-// Holds reports whether every processed record has exactly one outcome.
+// Outcomes is the number of events that got an outcome.
+func (a Accounting) Outcomes() int64 {
+	return a.Counted + a.Duplicates + a.TooLate + a.DeadLettered
+}
+
+// Holds reports whether every offset before the checkpoints is either an
+// event with exactly one outcome or a skipped non-event.
 func (a Accounting) Holds() bool {
-	return a.Processed == a.Counted+a.Duplicates+a.TooLate+a.DeadLettered
+	return a.Processed == a.Outcomes()+a.Skipped
 }
 
 // Stored is what MongoDB holds, read with the metricdoc layout rule.
@@ -64,6 +73,7 @@ func ReadStored(ctx context.Context, db *mongo.Database) (*Stored, error) {
 		s.Accounting.Duplicates += cp.Duplicates
 		s.Accounting.TooLate += cp.TooLate
 		s.Accounting.DeadLettered += cp.DeadLettered
+		s.Accounting.Skipped += cp.Skipped
 	}
 	for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
 		through := metricdoc.FinalizedThrough(raw, g)

@@ -103,7 +103,7 @@ func (r *Result) Summary() string {
 // truth and every produced record accounted for exactly once.
 func (r *Result) OK() bool {
 	a := r.Accounting
-	return len(r.Mismatches) == 0 && a.Holds() && a.Processed == r.Produced
+	return len(r.Mismatches) == 0 && a.Holds() && a.Outcomes() == r.Produced
 }
 
 const database = "campaignpulse_chaos"
