@@ -61,7 +61,7 @@ type Aggregator struct {
 // New builds an aggregator; Run starts it. The store must be open (it has
 // created the collections).
 func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheus.Registerer) (*Aggregator, error) {
-	opts.setDefaults()
+	opts = opts.WithDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}

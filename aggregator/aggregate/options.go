@@ -2,18 +2,20 @@ package aggregate
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // Options configure the aggregator.
 type Options struct {
 	// Brokers are the Kafka seed brokers. Required.
-	Brokers []string
+	Brokers []string `settings:"required"`
 	// Group is the consumer group shared by all aggregators. Default
-	// "campaignpulse-aggregate".
+	// metricdoc.DefaultConsumerGroup.
 	Group string
 	// InstanceID makes the aggregator a static group member: restarted
 	// with the same id it gets its partitions back at once. Default "" (a
@@ -38,15 +40,15 @@ type Options struct {
 	// Location sets day boundaries (and hour boundaries of zones with
 	// half-hour offsets). Default UTC.
 	Location *time.Location
-	// AllowedLateness: the watermark is the newest event time minus this.
-	// Default 2h.
+	// AllowedLateness: the watermark is the newest event time minus this;
+	// settings.Off for none. Default 2h.
 	AllowedLateness time.Duration
 	// CorrectionHorizon: events older than watermark minus this are too late;
 	// younger late events still correct their windows. It is also the
 	// de-duplication horizon. Default 24h.
 	CorrectionHorizon time.Duration
 	// MaxFuture: events timed further after their Kafka record timestamp are
-	// dead-lettered as bad_time. 0 disables the check (and makes a restart
+	// dead-lettered as bad_time. settings.Off disables the check (and makes a restart
 	// replay the whole partition to rebuild the de-dup set). Default 1h.
 	MaxFuture time.Duration
 	// FlushInterval is the period of writes to MongoDB and updates to
@@ -67,81 +69,86 @@ type Options struct {
 	Now func() time.Time
 }
 
-func (o *Options) setDefaults() {
-	if o.Group == "" {
-		o.Group = "campaignpulse-aggregate"
-	}
-	if o.SessionTimeout == 0 {
-		o.SessionTimeout = 45 * time.Second
-	}
-	if o.RebalanceTimeout == 0 {
-		o.RebalanceTimeout = 60 * time.Second
-	}
-	if o.HeartbeatInterval == 0 {
-		o.HeartbeatInterval = 3 * time.Second
-	}
-	if o.Topic == "" {
-		o.Topic = metricdoc.TopicRawEvents
-	}
-	if o.DLQTopic == "" {
-		o.DLQTopic = metricdoc.TopicDLQ
-	}
-	if o.UpdatesTopic == "" {
-		o.UpdatesTopic = metricdoc.TopicAggregated
-	}
-	if o.Location == nil {
-		o.Location = time.UTC
-	}
-	if o.AllowedLateness == 0 {
-		o.AllowedLateness = 2 * time.Hour
-	}
-	if o.CorrectionHorizon == 0 {
-		o.CorrectionHorizon = 24 * time.Hour
-	}
-	if o.MaxFuture == 0 {
-		o.MaxFuture = time.Hour
-	}
-	if o.FlushInterval == 0 {
-		o.FlushInterval = time.Second
-	}
-	if o.MaxDirtyWindows == 0 {
-		o.MaxDirtyWindows = 2000
-	}
-	if o.ExpiryInterval == 0 {
-		o.ExpiryInterval = 10 * time.Minute
-	}
-	if o.MaxPollRecords == 0 {
-		o.MaxPollRecords = 10000
-	}
+// Flag names of the aggregator's settings, used by RegisterFlags and by the
+// messages of validate.
+const (
+	FlagGroup             = "kafka.group"
+	FlagInstanceID        = "kafka.instance-id"
+	FlagSessionTimeout    = "kafka.session-timeout"
+	FlagRebalanceTimeout  = "kafka.rebalance-timeout"
+	FlagHeartbeatInterval = "kafka.heartbeat-interval"
+	FlagTimezone          = "aggregate.timezone"
+	FlagLateness          = "aggregate.lateness"
+	FlagCorrection        = "aggregate.correction-horizon"
+	FlagMaxFuture         = "aggregate.max-future"
+	FlagFlushInterval     = "aggregate.flush-interval"
+	FlagMaxDirtyWindows   = "aggregate.max-dirty-windows"
+	FlagExpiryInterval    = "aggregate.expiry-interval"
+	FlagMaxPollRecords    = "aggregate.max-poll-records"
+)
+
+// RegisterFlags registers every setting of o on fs with its default and
+// help; it is also where DefaultOptions takes the defaults from.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	metricdoc.RegisterBrokers(fs, &o.Brokers)
+	fs.StringVar(&o.Group, FlagGroup, metricdoc.DefaultConsumerGroup, "consumer group shared by all aggregators")
+	fs.StringVar(&o.InstanceID, FlagInstanceID, "", "static group member id (group.instance.id): a restarted aggregator with the same id takes its partitions back without waiting for the session timeout; empty = dynamic member")
+	fs.DurationVar(&o.SessionTimeout, FlagSessionTimeout, 45*time.Second, "group session timeout: how long a dead aggregator keeps its partitions")
+	fs.DurationVar(&o.RebalanceTimeout, FlagRebalanceTimeout, 60*time.Second, "how long a rebalance waits for members to rejoin (a killed member stalls the group this long)")
+	fs.DurationVar(&o.HeartbeatInterval, FlagHeartbeatInterval, 3*time.Second, "group heartbeat period: how fast a member notices a rebalance")
+	metricdoc.RegisterTopicFlags(fs, &o.Topic, &o.DLQTopic, &o.UpdatesTopic)
+	RegisterTimezone(fs, &o.Location)
+	settings.OffDuration(fs, &o.AllowedLateness, FlagLateness, 2*time.Hour, "allowed lateness: watermark = newest event time minus this; 0 = none")
+	fs.DurationVar(&o.CorrectionHorizon, FlagCorrection, 24*time.Hour, "late events older than watermark minus this are too late; also the de-duplication horizon")
+	settings.OffDuration(fs, &o.MaxFuture, FlagMaxFuture, time.Hour, "events timed this far after their ingest time are dead-lettered as bad_time; 0 = no check")
+	fs.DurationVar(&o.FlushInterval, FlagFlushInterval, time.Second, "period of MongoDB writes and aggregated_metrics updates")
+	fs.IntVar(&o.MaxDirtyWindows, FlagMaxDirtyWindows, 2000, "flush early when this many windows wait to be written (bounds one flush; lower it for slow stores like FerretDB)")
+	fs.DurationVar(&o.ExpiryInterval, FlagExpiryInterval, 10*time.Minute, "period of application-side expiry where MongoDB lacks time-series/TTL")
+	fs.IntVar(&o.MaxPollRecords, FlagMaxPollRecords, 10000, "records handled between rebalance checks")
+}
+
+// RegisterTimezone registers --aggregate.timezone, the zone of day windows
+// (also taken by the all-in-one mode, whose plugin must use the same zone).
+func RegisterTimezone(fs *flag.FlagSet, p **time.Location) {
+	settings.Location(fs, p, FlagTimezone, time.UTC, "IANA time zone of day windows (marketers' 'today')")
+}
+
+// DefaultOptions returns every setting at its default.
+func DefaultOptions() Options { return settings.Defaults((*Options).RegisterFlags) }
+
+// WithDefaults returns o with every zero setting replaced by its default.
+func (o Options) WithDefaults() Options {
+	settings.FillZero(&o, DefaultOptions())
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	return o
 }
 
 func (o *Options) validate() error {
 	switch {
 	case len(o.Brokers) == 0:
-		return errors.New("kafka.brokers: at least one broker is required")
+		return errors.New(metricdoc.FlagBrokers + ": at least one broker is required")
 	case o.SessionTimeout < time.Second:
-		return fmt.Errorf("kafka.session-timeout %s: must be at least 1s", o.SessionTimeout)
+		return fmt.Errorf("%s %s: must be at least 1s", FlagSessionTimeout, o.SessionTimeout)
 	case o.RebalanceTimeout < time.Second:
-		return fmt.Errorf("kafka.rebalance-timeout %s: must be at least 1s", o.RebalanceTimeout)
+		return fmt.Errorf("%s %s: must be at least 1s", FlagRebalanceTimeout, o.RebalanceTimeout)
 	case o.HeartbeatInterval < 10*time.Millisecond || o.HeartbeatInterval >= o.SessionTimeout:
-		return fmt.Errorf("kafka.heartbeat-interval %s: must be at least 10ms and below kafka.session-timeout", o.HeartbeatInterval)
-	case o.AllowedLateness < 0:
-		return fmt.Errorf("aggregate.lateness %s: must not be negative", o.AllowedLateness)
+		return fmt.Errorf("%s %s: must be at least 10ms and below %s", FlagHeartbeatInterval, o.HeartbeatInterval, FlagSessionTimeout)
+	case o.AllowedLateness < 0 && o.AllowedLateness != settings.Off:
+		return fmt.Errorf("%s %s: must not be negative", FlagLateness, o.AllowedLateness)
 	case o.CorrectionHorizon < time.Hour:
-		return fmt.Errorf("aggregate.correction-horizon %s: must be at least 1h", o.CorrectionHorizon)
-	case o.MaxFuture < 0:
-		return fmt.Errorf("aggregate.max-future %s: must not be negative", o.MaxFuture)
+		return fmt.Errorf("%s %s: must be at least 1h", FlagCorrection, o.CorrectionHorizon)
+	case o.MaxFuture < 0 && o.MaxFuture != settings.Off:
+		return fmt.Errorf("%s %s: must not be negative", FlagMaxFuture, o.MaxFuture)
 	case o.FlushInterval < 10*time.Millisecond || o.FlushInterval > time.Minute:
-		return fmt.Errorf("aggregate.flush-interval %s: must be between 10ms and 1m", o.FlushInterval)
+		return fmt.Errorf("%s %s: must be between 10ms and 1m", FlagFlushInterval, o.FlushInterval)
 	case o.MaxDirtyWindows < 1:
-		return fmt.Errorf("aggregate.max-dirty-windows %d: must be positive", o.MaxDirtyWindows)
+		return fmt.Errorf("%s %d: must be positive", FlagMaxDirtyWindows, o.MaxDirtyWindows)
 	case o.ExpiryInterval < time.Second:
-		return fmt.Errorf("aggregate.expiry-interval %s: must be at least 1s", o.ExpiryInterval)
+		return fmt.Errorf("%s %s: must be at least 1s", FlagExpiryInterval, o.ExpiryInterval)
 	case o.MaxPollRecords < 1:
-		return fmt.Errorf("aggregate.max-poll-records %d: must be positive", o.MaxPollRecords)
+		return fmt.Errorf("%s %d: must be positive", FlagMaxPollRecords, o.MaxPollRecords)
 	}
 	return nil
 }
@@ -149,8 +156,8 @@ func (o *Options) validate() error {
 func (o *Options) rules() *rules {
 	return &rules{
 		loc:        o.Location,
-		lateness:   o.AllowedLateness.Milliseconds(),
+		lateness:   settings.Duration(o.AllowedLateness).Milliseconds(),
 		correction: o.CorrectionHorizon.Milliseconds(),
-		maxFuture:  o.MaxFuture.Milliseconds(),
+		maxFuture:  settings.Duration(o.MaxFuture).Milliseconds(),
 	}
 }

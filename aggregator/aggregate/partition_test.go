@@ -19,7 +19,7 @@ func rawEvent(app, afid, name, at, platform, revenue string) []byte {
 
 func testRules(loc *time.Location) *rules {
 	o := Options{Brokers: []string{"x"}, Location: loc}
-	o.setDefaults()
+	o = o.WithDefaults()
 	return o.rules()
 }
 

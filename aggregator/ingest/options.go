@@ -2,11 +2,14 @@ package ingest
 
 import (
 	"errors"
+	"flag"
+	"fmt"
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/pull"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/push"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // Options configures the ingest service: Kafka, the push receiver and the
@@ -20,8 +23,8 @@ type Options struct {
 	DisablePush bool
 	// SkipTopicCreation skips creating the topics at start. Default false.
 	SkipTopicCreation bool
-	// ProgressInterval is how often events/s per source is logged; 0 means
-	// never. Default 0.
+	// ProgressInterval is how often events/s per source is logged;
+	// settings.Off means never. Default 10s.
 	ProgressInterval time.Duration
 	// StopTimeout bounds flushing the producers on shutdown. Default 30s.
 	StopTimeout time.Duration
@@ -30,16 +33,33 @@ type Options struct {
 // PullEnabled reports whether the poller runs: it does when apps are set.
 func (o Options) PullEnabled() bool { return len(o.Pull.Apps) > 0 }
 
-// WithDefaults fills every part's defaults.
+// Flag names of ingest's own settings.
+const (
+	FlagPushEnabled       = "push.enabled"
+	FlagSkipTopicCreation = "kafka.skip-topic-creation"
+	FlagProgressInterval  = "ingest.progress-interval"
+	FlagStopTimeout       = "ingest.stop-timeout"
+)
+
+// RegisterFlags registers every setting of o and its parts on fs with its
+// default and help; it is also where DefaultOptions takes the defaults from.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	o.Kafka.RegisterFlags(fs)
+	fs.BoolVar(&o.SkipTopicCreation, FlagSkipTopicCreation, false, "do not create the topics at start")
+	settings.Not(fs, &o.DisablePush, FlagPushEnabled, true, "run the push receiver (off: --push.addr serves only /healthz and /metrics)")
+	o.Push.RegisterFlags(fs)
+	o.Pull.RegisterFlags(fs)
+	settings.OffDuration(fs, &o.ProgressInterval, FlagProgressInterval, 10*time.Second, "log events/s per source this often; 0 = never")
+	fs.DurationVar(&o.StopTimeout, FlagStopTimeout, 30*time.Second, "how long flushing the producers may take on shutdown")
+}
+
+// DefaultOptions returns every setting at its default.
+func DefaultOptions() Options { return settings.Defaults((*Options).RegisterFlags) }
+
+// WithDefaults returns o with every zero setting, its parts' included,
+// replaced by its default.
 func (o Options) WithDefaults() Options {
-	o.Kafka = o.Kafka.WithDefaults()
-	o.Push = o.Push.WithDefaults()
-	if o.PullEnabled() {
-		o.Pull = o.Pull.WithDefaults()
-	}
-	if o.StopTimeout == 0 {
-		o.StopTimeout = 30 * time.Second
-	}
+	settings.FillZero(&o, DefaultOptions())
 	return o
 }
 
@@ -60,11 +80,11 @@ func (o Options) Validate() error {
 	}
 	switch {
 	case o.DisablePush && !o.PullEnabled():
-		return errors.New("push.enabled/pull.apps: nothing to do (push disabled and no apps to pull)")
-	case o.ProgressInterval < 0:
-		return errors.New("ingest.progress-interval: must be >= 0")
+		return fmt.Errorf("%s/%s: nothing to do (push disabled and no apps to pull)", FlagPushEnabled, pull.FlagApps)
+	case o.ProgressInterval < 0 && o.ProgressInterval != settings.Off:
+		return errors.New(FlagProgressInterval + ": must be >= 0")
 	case o.StopTimeout <= 0:
-		return errors.New("ingest.stop-timeout: must be > 0")
+		return errors.New(FlagStopTimeout + ": must be > 0")
 	}
 	return nil
 }

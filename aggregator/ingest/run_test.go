@@ -145,7 +145,7 @@ func TestOptionsValidate(t *testing.T) {
 		{"no brokers", Options{Push: push.Options{Token: "x"}}, "kafka.brokers"},
 		{"no push token", Options{Kafka: publish.Options{Brokers: []string{"b:9092"}}}, "push.token"},
 		{"nothing to do", Options{Kafka: publish.Options{Brokers: []string{"b:9092"}}, DisablePush: true}, "push.enabled"},
-		{"pull without token", Options{Kafka: publish.Options{Brokers: []string{"b:9092"}}, DisablePush: true, Pull: pull.Options{Apps: []string{"id1"}}}, "pull.token"},
+		{"pull without token", Options{Kafka: publish.Options{Brokers: []string{"b:9092"}}, DisablePush: true, Pull: pull.Options{Apps: []string{"id1"}}}, pull.FlagToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

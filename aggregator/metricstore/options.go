@@ -1,13 +1,17 @@
 package metricstore
 
 import (
+	"flag"
 	"fmt"
 	"time"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // Options configure the store.
 type Options struct {
-	// Database holds every campaignpulse collection. Default "campaignpulse".
+	// Database holds every campaignpulse collection. Default metricdoc.DefaultDatabase.
 	Database string
 	// HourlyRetention is expireAfterSeconds of hourly_metrics. Default 90 days.
 	HourlyRetention time.Duration
@@ -31,37 +35,49 @@ type Options struct {
 	Now func() time.Time
 }
 
-func (o *Options) setDefaults() {
-	if o.Database == "" {
-		o.Database = "campaignpulse"
-	}
-	if o.HourlyRetention == 0 {
-		o.HourlyRetention = 90 * 24 * time.Hour
-	}
-	if o.DailyRetention == 0 {
-		o.DailyRetention = 2 * 365 * 24 * time.Hour
-	}
-	if o.LiveGrace == 0 {
-		o.LiveGrace = 48 * time.Hour
-	}
-	if o.BatchSize == 0 {
-		o.BatchSize = 50
-	}
+// Flag names of the store's settings.
+const (
+	FlagDatabase         = "mongo.database"
+	FlagHourlyRetention  = "mongo.hourly-retention"
+	FlagDailyRetention   = "mongo.daily-retention"
+	FlagLiveGrace        = "mongo.live-grace"
+	FlagBatchSize        = "mongo.batch-size"
+	FlagAtomicLiveWrites = "mongo.atomic-live-writes"
+)
+
+// RegisterFlags registers every setting of o on fs with its default and
+// help; it is also where DefaultOptions takes the defaults from.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.Database, FlagDatabase, metricdoc.DefaultDatabase, "database of the metric collections")
+	fs.DurationVar(&o.HourlyRetention, FlagHourlyRetention, 90*24*time.Hour, "expireAfterSeconds of hourly_metrics")
+	fs.DurationVar(&o.DailyRetention, FlagDailyRetention, 2*365*24*time.Hour, "expireAfterSeconds of daily_metrics")
+	fs.DurationVar(&o.LiveGrace, FlagLiveGrace, 48*time.Hour, "how long a finalized window stays in live_metrics (its expire_at)")
+	fs.IntVar(&o.BatchSize, FlagBatchSize, 50, "updates per bulk write (FerretDB stalls at 100; real MongoDB takes thousands)")
+	fs.BoolVar(&o.AtomicLiveWrites, FlagAtomicLiveWrites, false, "on FerretDB, keep the atomic offset-guarded live update (slow there) instead of read-then-write by _id (MongoDB always uses it)")
+}
+
+// DefaultOptions returns every setting at its default.
+func DefaultOptions() Options { return settings.Defaults((*Options).RegisterFlags) }
+
+// WithDefaults returns o with every zero setting replaced by its default.
+func (o Options) WithDefaults() Options {
+	settings.FillZero(&o, DefaultOptions())
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	return o
 }
 
 func (o *Options) validate() error {
 	switch {
 	case o.HourlyRetention < time.Hour:
-		return fmt.Errorf("mongo.hourly-retention %s: must be at least 1h", o.HourlyRetention)
+		return fmt.Errorf("%s %s: must be at least 1h", FlagHourlyRetention, o.HourlyRetention)
 	case o.DailyRetention < 24*time.Hour:
-		return fmt.Errorf("mongo.daily-retention %s: must be at least 24h", o.DailyRetention)
+		return fmt.Errorf("%s %s: must be at least 24h", FlagDailyRetention, o.DailyRetention)
 	case o.LiveGrace < 0:
-		return fmt.Errorf("mongo.live-grace %s: must not be negative", o.LiveGrace)
+		return fmt.Errorf("%s %s: must not be negative", FlagLiveGrace, o.LiveGrace)
 	case o.BatchSize < 1 || o.BatchSize > 100000:
-		return fmt.Errorf("mongo.batch-size %d: must be between 1 and 100000", o.BatchSize)
+		return fmt.Errorf("%s %d: must be between 1 and 100000", FlagBatchSize, o.BatchSize)
 	}
 	return nil
 }

@@ -40,7 +40,7 @@ type Capabilities struct {
 // Open prepares the database (collections, indexes, capability detection)
 // and returns a store on it. The client stays owned by the caller.
 func Open(ctx context.Context, client *mongo.Client, opts Options, log *slog.Logger) (*Store, error) {
-	opts.setDefaults()
+	opts = opts.WithDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}

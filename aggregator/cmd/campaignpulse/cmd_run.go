@@ -30,6 +30,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
@@ -48,10 +49,11 @@ func init() {
 func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var (
-		dir, kafkaAddr, mongoAddr, pushAddr, pullAddr, httpAddr, tz string
-		rate                                                        float64
-		seed                                                        int64
-		duration, report                                            time.Duration
+		dir, kafkaAddr, mongoAddr, pushAddr, pullAddr, httpAddr string
+		loc                                                     *time.Location
+		rate                                                    float64
+		seed                                                    int64
+		duration, report                                        time.Duration
 	)
 	fs.StringVar(&dir, "run.dir", ".run", "directory of the embedded MongoDB files")
 	fs.StringVar(&kafkaAddr, "run.kafka-addr", "127.0.0.1:9092", "listen address of the embedded Kafka broker")
@@ -59,17 +61,13 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.StringVar(&pushAddr, "run.push-addr", "127.0.0.1:8090", "listen address of the push receiver")
 	fs.StringVar(&pullAddr, "run.pull-addr", "127.0.0.1:8091", "listen address of the simulated AppsFlyer Pull API")
 	fs.StringVar(&httpAddr, "http.addr", "127.0.0.1:3030", "listen address of /metrics and the plugin's query API (/api/query, /api/resources/...)")
-	fs.StringVar(&tz, "aggregate.timezone", "UTC", "IANA time zone of day windows")
+	aggregate.RegisterTimezone(fs, &loc)
 	fs.Float64Var(&rate, "sim.rate", 200, "simulated events per second")
 	fs.Int64Var(&seed, "sim.seed", 1, "seed of the simulated world and traffic")
 	fs.DurationVar(&duration, "run.duration", 0, "stop after this long; 0 runs until SIGINT/SIGTERM")
 	fs.DurationVar(&report, "run.report-every", 5*time.Second, "how often the top campaigns are printed")
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		return fmt.Errorf("aggregate.timezone %q: %w", tz, err)
 	}
 	if duration > 0 {
 		var cancel context.CancelFunc
@@ -111,6 +109,9 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 		Kafka:            publish.Options{Brokers: brokers, RawPartitions: 6},
 		ProgressInterval: report,
 	}
+	if report <= 0 {
+		ingestOpts.ProgressInterval = settings.Off
+	}
 	ingestOpts.Push.Token = pushToken
 	ingestOpts.Pull.BaseURL = "http://" + pullAddr
 	ingestOpts.Pull.Token = pullToken
@@ -141,7 +142,7 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 		return fmt.Errorf("connect embedded mongo: %w", err)
 	}
 	defer mc.Disconnect(context.WithoutCancel(ctx))
-	ms, err := metricstore.Open(ctx, mc, metricstore.Options{Database: "campaignpulse"}, log.With("part", "store"))
+	ms, err := metricstore.Open(ctx, mc, metricstore.Options{}, log.With("part", "store"))
 	if err != nil {
 		return err
 	}
@@ -153,7 +154,7 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 
 	// The Grafana plugin's datasource, in-process, serving queries over HTTP.
 	ds, err := plugin.NewDatasource(ctx, plugin.InstanceSettings(
-		plugin.Settings{MongoDatabase: "campaignpulse", KafkaBrokers: strings.Join(brokers, ","), TimeZone: tz},
+		plugin.Settings{KafkaBrokers: strings.Join(brokers, ","), TimeZone: loc.String()},
 		map[string]string{plugin.SecureMongoURI: store.URI()}))
 	if err != nil {
 		return fmt.Errorf("plugin datasource: %w", err)

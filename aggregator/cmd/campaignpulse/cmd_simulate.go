@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 )
 
@@ -21,10 +21,9 @@ func init() {
 func runSimulate(ctx context.Context, args []string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
 	var (
-		o                                  simulate.Options
-		pullToken, pullTokenFile           string
-		pushToken, pushTokenFile, quotaStr string
-		pushTimeout                        time.Duration
+		o                    simulate.Options
+		pullTokens, quotaStr string
+		pushTimeout          time.Duration
 	)
 	fs.Int64Var(&o.Seed, "sim.seed", 1, "seed of the synthetic world and its traffic (same seed, same events)")
 	fs.IntVar(&o.World.Apps, "sim.apps", 4, "number of synthetic apps (alternating iOS and Android)")
@@ -40,8 +39,7 @@ func runSimulate(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.DurationVar(&o.StatsInterval, "sim.stats-interval", 10*time.Second, "how often to log events/s")
 
 	fs.StringVar(&o.Listen, "pull.listen", "127.0.0.1:8090", "address of the fake Pull API (GET /api/raw-data/export/app/{app}/{report}/v5); empty disables it")
-	fs.StringVar(&pullToken, "pull.token", "", "accepted Pull API V2 token(s), comma-separated (prefer the env variable or --pull.token-file)")
-	fs.StringVar(&pullTokenFile, "pull.token-file", "", "file holding the accepted Pull API token(s); wins over --pull.token")
+	settings.Secret(fs, &pullTokens, "pull.token", "", "accepted Pull API V2 token(s), comma-separated (prefer the env variable or --pull.token-file)", "file holding the accepted Pull API token(s); wins over --pull.token")
 	fs.StringVar(&quotaStr, "pull.quota", "appsflyer", `report calls per app, report and UTC day: "appsflyer" (24 installs, 12 in-app), a number, or "unlimited"`)
 	fs.IntVar(&o.Server.RowCap, "pull.row-cap", 0, "truncate reports at this many rows instead of maximum_rows; 0 = maximum_rows")
 	fs.BoolVar(&o.Server.Direct, "pull.direct", false, "answer reports with 200 + CSV instead of a 302 to a one-time download URL")
@@ -49,8 +47,7 @@ func runSimulate(ctx context.Context, args []string, log *slog.Logger) error {
 
 	fs.StringVar(&o.Push.URL, "push.url", "", "push endpoint (e.g. http://127.0.0.1:8080/appsflyer); empty = generate traffic for the Pull API only")
 	fs.StringVar(&o.Push.Method, "push.method", "POST", "POST (JSON body) or GET (fields as query parameters)")
-	fs.StringVar(&pushToken, "push.token", "", "static push token sent in --push.token-header (prefer the env variable or --push.token-file)")
-	fs.StringVar(&pushTokenFile, "push.token-file", "", "file holding the push token; wins over --push.token")
+	settings.Secret(fs, &o.Push.Token, "push.token", "", "static push token sent in --push.token-header (prefer the env variable or --push.token-file)", "file holding the push token; wins over --push.token")
 	fs.StringVar(&o.Push.TokenHeader, "push.token-header", "Authorization", "header carrying the push token")
 	fs.BoolVar(&o.Push.Typed, "push.typed", false, "send JSON booleans and numbers instead of strings")
 	fs.IntVar(&o.Push.Retries, "push.retries", 0, "retry a 5xx answer this many times (AppsFlyer partner postbacks: 4)")
@@ -64,18 +61,7 @@ func runSimulate(ctx context.Context, args []string, log *slog.Logger) error {
 		return fmt.Errorf("--push.timeout=%v: want > 0", pushTimeout)
 	}
 	o.Push.Client = &http.Client{Timeout: pushTimeout}
-	var err error
-	if pullToken, err = readSecret(pullToken, pullTokenFile); err != nil {
-		return err
-	}
-	if o.Push.Token, err = readSecret(pushToken, pushTokenFile); err != nil {
-		return err
-	}
-	for _, t := range strings.Split(pullToken, ",") {
-		if t = strings.TrimSpace(t); t != "" {
-			o.Server.Tokens = append(o.Server.Tokens, t)
-		}
-	}
+	o.Server.Tokens = settings.SplitList(pullTokens)
 	if o.Listen == "" {
 		o.Server.Tokens = nil
 	} else if len(o.Server.Tokens) == 0 {

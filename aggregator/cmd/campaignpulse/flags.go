@@ -47,16 +47,3 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	}
 	return nil
 }
-
-// readSecret returns the value of a secret given either directly or as a
-// file path (Docker secrets); the file wins. The value is never logged.
-func readSecret(direct, file string) (string, error) {
-	if file == "" {
-		return direct, nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("read secret file %s: %w", file, err)
-	}
-	return strings.TrimSpace(string(b)), nil
-}

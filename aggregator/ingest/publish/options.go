@@ -2,15 +2,22 @@ package publish
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // Options configures the Kafka side of ingest.
 type Options struct {
 	// Brokers are the seed brokers. Required.
-	Brokers []string
+	Brokers []string `settings:"required"`
+	// Topics are the topics ingest produces to and creates. Default
+	// metricdoc.DefaultTopics.
+	Topics metricdoc.Topics
 	// ClientID names the clients to the brokers. Default "campaignpulse-ingest".
 	ClientID string
 	// RawPartitions is the partition count raw_events is created with.
@@ -35,73 +42,73 @@ type Options struct {
 	Linger time.Duration
 }
 
-// Defaults for Options.
+// Flag names of the Kafka settings of ingest and topics.
 const (
-	DefaultClientID        = "campaignpulse-ingest"
-	DefaultRawPartitions   = 6
-	DefaultCursorTopic     = "ingest_cursors"
-	DefaultRawRetention    = 24 * time.Hour
-	DefaultDLQRetention    = 7 * 24 * time.Hour
-	DefaultAggRetention    = 24 * time.Hour
-	DefaultDeliveryTimeout = 10 * time.Second
+	FlagClientID            = "kafka.client-id"
+	FlagRawPartitions       = "kafka.raw-partitions"
+	FlagReplicationFactor   = "kafka.replication-factor"
+	FlagRawRetention        = "kafka.raw-retention"
+	FlagDLQRetention        = "kafka.dlq-retention"
+	FlagAggregatedRetention = "kafka.aggregated-retention"
+	FlagCursorTopic         = "kafka.cursor-topic"
+	FlagDeliveryTimeout     = "kafka.delivery-timeout"
+	FlagLinger              = "kafka.linger"
 )
+
+// RegisterFlags registers every setting of o on fs with its default and
+// help; it is also where DefaultOptions takes the defaults from.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	metricdoc.RegisterBrokers(fs, &o.Brokers)
+	o.Topics.RegisterFlags(fs)
+	settings.Int32(fs, &o.RawPartitions, FlagRawPartitions, 6, "partitions of raw_events and aggregated_metrics when created (an existing topic keeps its count)")
+	settings.Int16(fs, &o.ReplicationFactor, FlagReplicationFactor, -1, "replication factor of created topics; -1 = broker default")
+	fs.DurationVar(&o.RawRetention, FlagRawRetention, 24*time.Hour, "retention.ms of raw_events")
+	fs.DurationVar(&o.DLQRetention, FlagDLQRetention, 7*24*time.Hour, "retention.ms of raw_events_dlq")
+	fs.DurationVar(&o.AggregatedRetention, FlagAggregatedRetention, 24*time.Hour, "retention.ms of aggregated_metrics")
+	fs.StringVar(&o.CursorTopic, FlagCursorTopic, "ingest_cursors", "compacted topic holding the pull poller's cursors")
+	fs.StringVar(&o.ClientID, FlagClientID, "campaignpulse-ingest", "client id prefix towards the brokers")
+	fs.DurationVar(&o.DeliveryTimeout, FlagDeliveryTimeout, 10*time.Second, "how long a record may wait for its ack (>= 1s)")
+	fs.DurationVar(&o.Linger, FlagLinger, 0, "producer linger; 0 = none (the push receiver answers after the ack, so lingering only adds latency; concurrency batches)")
+}
+
+// DefaultOptions returns every setting at its default.
+func DefaultOptions() Options { return settings.Defaults((*Options).RegisterFlags) }
 
 // WithDefaults returns o with every zero setting replaced by its default.
 func (o Options) WithDefaults() Options {
-	if o.ClientID == "" {
-		o.ClientID = DefaultClientID
-	}
-	if o.RawPartitions == 0 {
-		o.RawPartitions = DefaultRawPartitions
-	}
-	if o.ReplicationFactor == 0 {
-		o.ReplicationFactor = -1
-	}
-	if o.RawRetention == 0 {
-		o.RawRetention = DefaultRawRetention
-	}
-	if o.DLQRetention == 0 {
-		o.DLQRetention = DefaultDLQRetention
-	}
-	if o.AggregatedRetention == 0 {
-		o.AggregatedRetention = DefaultAggRetention
-	}
-	if o.CursorTopic == "" {
-		o.CursorTopic = DefaultCursorTopic
-	}
-	if o.DeliveryTimeout == 0 {
-		o.DeliveryTimeout = DefaultDeliveryTimeout
-	}
+	settings.FillZero(&o, DefaultOptions())
 	return o
 }
 
 // Validate reports the first bad setting by its flag name.
 func (o Options) Validate() error {
 	if len(o.Brokers) == 0 {
-		return errors.New("kafka.brokers: at least one broker is required")
+		return errors.New(metricdoc.FlagBrokers + ": at least one broker is required")
 	}
 	for _, b := range o.Brokers {
 		if strings.TrimSpace(b) == "" {
-			return errors.New("kafka.brokers: empty broker address")
+			return errors.New(metricdoc.FlagBrokers + ": empty broker address")
 		}
 	}
 	switch {
+	case o.Topics.Raw == "" || o.Topics.DLQ == "" || o.Topics.Aggregated == "":
+		return fmt.Errorf("%s/%s/%s: empty topic name", metricdoc.FlagRawTopic, metricdoc.FlagDLQTopic, metricdoc.FlagAggregatedTopic)
 	case o.RawPartitions < 1:
-		return fmt.Errorf("kafka.raw-partitions: %d, must be >= 1", o.RawPartitions)
+		return fmt.Errorf("%s: %d, must be >= 1", FlagRawPartitions, o.RawPartitions)
 	case o.ReplicationFactor < -1 || o.ReplicationFactor == 0:
-		return fmt.Errorf("kafka.replication-factor: %d, must be -1 (broker default) or >= 1", o.ReplicationFactor)
+		return fmt.Errorf("%s: %d, must be -1 (broker default) or >= 1", FlagReplicationFactor, o.ReplicationFactor)
 	case o.RawRetention < time.Minute:
-		return fmt.Errorf("kafka.raw-retention: %s, must be >= 1m", o.RawRetention)
+		return fmt.Errorf("%s: %s, must be >= 1m", FlagRawRetention, o.RawRetention)
 	case o.DLQRetention < time.Minute:
-		return fmt.Errorf("kafka.dlq-retention: %s, must be >= 1m", o.DLQRetention)
+		return fmt.Errorf("%s: %s, must be >= 1m", FlagDLQRetention, o.DLQRetention)
 	case o.AggregatedRetention < time.Minute:
-		return fmt.Errorf("kafka.aggregated-retention: %s, must be >= 1m", o.AggregatedRetention)
+		return fmt.Errorf("%s: %s, must be >= 1m", FlagAggregatedRetention, o.AggregatedRetention)
 	case o.CursorTopic == "":
-		return errors.New("kafka.cursor-topic: empty")
+		return errors.New(FlagCursorTopic + ": empty")
 	case o.DeliveryTimeout < time.Second:
-		return fmt.Errorf("kafka.delivery-timeout: %s, must be >= 1s", o.DeliveryTimeout)
+		return fmt.Errorf("%s: %s, must be >= 1s", FlagDeliveryTimeout, o.DeliveryTimeout)
 	case o.Linger < 0:
-		return fmt.Errorf("kafka.linger: %s, must be >= 0", o.Linger)
+		return fmt.Errorf("%s: %s, must be >= 0", FlagLinger, o.Linger)
 	}
 	return nil
 }

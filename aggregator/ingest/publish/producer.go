@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/event"
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
 
 // Producer publishes single events synchronously with franz-go's idempotent
@@ -18,6 +19,7 @@ import (
 // Concurrent calls share batches, so throughput comes from concurrency.
 type Producer struct {
 	cl     *kgo.Client
+	topics metricdoc.Topics
 	m      *Metrics
 	source string
 	now    func() time.Time
@@ -33,12 +35,12 @@ func NewProducer(o Options, source string, m *Metrics, log *slog.Logger, reg pro
 	if now == nil {
 		now = time.Now
 	}
-	return &Producer{cl: cl, m: m, source: source, now: now}, nil
+	return &Producer{cl: cl, topics: o.WithDefaults().Topics, m: m, source: source, now: now}, nil
 }
 
 // Publish writes a validated event to raw_events and waits for the ack.
 func (p *Producer) Publish(ctx context.Context, ev *event.Event, value []byte) error {
-	if err := p.produce(ctx, RawRecord(p.source, ev, value, p.now())); err != nil {
+	if err := p.produce(ctx, RawRecord(p.topics.Raw, p.source, ev, value, p.now())); err != nil {
 		return fmt.Errorf("produce to raw_events: %w", err)
 	}
 	p.m.Published.WithLabelValues(p.source).Inc()
@@ -47,7 +49,7 @@ func (p *Producer) Publish(ctx context.Context, ev *event.Event, value []byte) e
 
 // DeadLetter writes a rejected input to raw_events_dlq and waits for the ack.
 func (p *Producer) DeadLetter(ctx context.Context, origin, reason string, value []byte) error {
-	if err := p.produce(ctx, DLQRecord(p.source, origin, reason, value, p.now())); err != nil {
+	if err := p.produce(ctx, DLQRecord(p.topics.DLQ, p.source, origin, reason, value, p.now())); err != nil {
 		return fmt.Errorf("produce to raw_events_dlq: %w", err)
 	}
 	p.m.DLQ.WithLabelValues(p.source, reason).Inc()

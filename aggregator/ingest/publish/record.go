@@ -22,11 +22,11 @@ func Key(ev *event.Event) []byte {
 	return append(k, ev.AppsFlyerID...)
 }
 
-// RawRecord is the raw_events record of a validated event. value is kept as
+// RawRecord is the raw_events record (topic: Options.Topics.Raw) of a validated event. value is kept as
 // the source sent it (it is the raw topic).
-func RawRecord(source string, ev *event.Event, value []byte, now time.Time) *kgo.Record {
+func RawRecord(topic, source string, ev *event.Event, value []byte, now time.Time) *kgo.Record {
 	return &kgo.Record{
-		Topic: metricdoc.TopicRawEvents,
+		Topic: topic,
 		Key:   Key(ev),
 		Value: value,
 		Headers: []kgo.RecordHeader{
@@ -36,11 +36,11 @@ func RawRecord(source string, ev *event.Event, value []byte, now time.Time) *kgo
 	}
 }
 
-// DLQRecord is the raw_events_dlq record of an input ingest rejected. origin
+// DLQRecord is the raw_events_dlq record (topic: Options.Topics.DLQ) of an input ingest rejected. origin
 // says where it came from ("push", "pull/<app>/<report>"), reason why.
-func DLQRecord(source, origin, reason string, value []byte, now time.Time) *kgo.Record {
+func DLQRecord(topic, source, origin, reason string, value []byte, now time.Time) *kgo.Record {
 	return &kgo.Record{
-		Topic: metricdoc.TopicDLQ,
+		Topic: topic,
 		Value: value,
 		Headers: []kgo.RecordHeader{
 			{Key: metricdoc.HeaderSource, Value: []byte(source)},

@@ -10,8 +10,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-
-	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
 
 // TopicSpec is one topic ingest makes sure exists.
@@ -21,18 +19,18 @@ type TopicSpec struct {
 	Configs    map[string]string
 }
 
-// Topics returns the topics of the pipeline with their configs: raw_events,
+// TopicSpecs returns the topics of the pipeline with their configs: raw_events,
 // raw_events_dlq, aggregated_metrics and the compacted cursor topic.
-func (o Options) Topics() []TopicSpec {
+func (o Options) TopicSpecs() []TopicSpec {
 	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 	return []TopicSpec{
-		{Name: metricdoc.TopicRawEvents, Partitions: o.RawPartitions, Configs: map[string]string{
+		{Name: o.Topics.Raw, Partitions: o.RawPartitions, Configs: map[string]string{
 			"cleanup.policy": "delete", "retention.ms": ms(o.RawRetention),
 		}},
-		{Name: metricdoc.TopicDLQ, Partitions: 1, Configs: map[string]string{
+		{Name: o.Topics.DLQ, Partitions: 1, Configs: map[string]string{
 			"cleanup.policy": "delete", "retention.ms": ms(o.DLQRetention),
 		}},
-		{Name: metricdoc.TopicAggregated, Partitions: o.RawPartitions, Configs: map[string]string{
+		{Name: o.Topics.Aggregated, Partitions: o.RawPartitions, Configs: map[string]string{
 			"cleanup.policy": "delete", "retention.ms": ms(o.AggregatedRetention),
 		}},
 		// One partition: a handful of keys, read whole at start.
@@ -42,11 +40,11 @@ func (o Options) Topics() []TopicSpec {
 	}
 }
 
-// EnsureTopics creates the missing topics of o.Topics(). An existing topic is
+// EnsureTopics creates the missing topics of o.TopicSpecs(). An existing topic is
 // fine; a partition count different from the wanted one is logged, not
 // fatal, because changing it would move keys between partitions.
 func EnsureTopics(ctx context.Context, adm *kadm.Client, o Options, log *slog.Logger) error {
-	for _, t := range o.Topics() {
+	for _, t := range o.TopicSpecs() {
 		cfg := make(map[string]*string, len(t.Configs))
 		for k, v := range t.Configs {
 			cfg[k] = kadm.StringPtr(v)

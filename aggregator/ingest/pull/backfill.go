@@ -3,12 +3,26 @@ package pull
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
+
+// Flag names of the backfill range.
+const (
+	FlagBackfillFrom = "backfill.from"
+	FlagBackfillTo   = "backfill.to"
+)
+
+// RegisterBackfillFlags registers --backfill.from and --backfill.to.
+func RegisterBackfillFlags(fs *flag.FlagSet, from, to *time.Time) {
+	settings.Time(fs, from, FlagBackfillFrom, "RFC 3339: re-pull [from, to) once (within 90 days) without moving cursors, then exit")
+	settings.Time(fs, to, FlagBackfillTo, "RFC 3339 end of the backfill range")
+}
 
 // ValidateBackfill checks a backfill range against AppsFlyer's 90-day
 // raw-data lookback (counted from 00:00 UTC today, as AppsFlyer does).
@@ -17,15 +31,15 @@ func ValidateBackfill(from, to, now time.Time) error {
 	oldest := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -appsflyer.LookbackDays)
 	switch {
 	case from.IsZero() || to.IsZero():
-		return errors.New("pull.backfill-from/pull.backfill-to: both are required")
+		return fmt.Errorf("%s/%s: both are required", FlagBackfillFrom, FlagBackfillTo)
 	case !from.Before(to):
-		return fmt.Errorf("pull.backfill-from %s: must be before pull.backfill-to %s", from.Format(time.RFC3339), to.Format(time.RFC3339))
+		return fmt.Errorf("%s %s: must be before %s %s", FlagBackfillFrom, from.Format(time.RFC3339), FlagBackfillTo, to.Format(time.RFC3339))
 	case from.Before(oldest):
-		return fmt.Errorf("pull.backfill-from %s: older than the %d-day lookback (oldest %s)", from.Format(time.RFC3339), appsflyer.LookbackDays, oldest.Format(time.RFC3339))
+		return fmt.Errorf("%s %s: older than the %d-day lookback (oldest %s)", FlagBackfillFrom, from.Format(time.RFC3339), appsflyer.LookbackDays, oldest.Format(time.RFC3339))
 	case to.After(now):
-		return fmt.Errorf("pull.backfill-to %s: in the future", to.Format(time.RFC3339))
+		return fmt.Errorf("%s %s: in the future", FlagBackfillTo, to.Format(time.RFC3339))
 	case from.Truncate(time.Second) != from || to.Truncate(time.Second) != to:
-		return errors.New("pull.backfill-from/pull.backfill-to: must be whole seconds")
+		return fmt.Errorf("%s/%s: must be whole seconds", FlagBackfillFrom, FlagBackfillTo)
 	}
 	return nil
 }

@@ -2,13 +2,14 @@ package pull
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // Options configures the poller.
@@ -30,7 +31,7 @@ type Options struct {
 	// truncated pulls are split anyway. Default 24h.
 	CatchUpWindow time.Duration
 	// Delay keeps pulls behind now, because AppsFlyer lists events some
-	// minutes after they happened. Default 10m.
+	// minutes after they happened; settings.Off for none. Default 10m.
 	Delay time.Duration
 	// Start is where a (app, report) without a stored cursor begins.
 	// Default: the last whole Window that is Delay behind now.
@@ -57,79 +58,98 @@ type Options struct {
 	TransactionTimeout time.Duration
 }
 
+// Flag names of the poller's settings.
+const (
+	FlagBaseURL            = "appsflyer.base-url"
+	FlagToken              = "appsflyer.token"
+	FlagApps               = "pull.apps"
+	FlagReports            = "pull.reports"
+	FlagWindow             = "pull.window"
+	FlagCatchUpWindow      = "pull.catch-up-window"
+	FlagDelay              = "pull.delay"
+	FlagStart              = "pull.start"
+	FlagMaxRows            = "pull.max-rows"
+	FlagRequestTimeout     = "pull.request-timeout"
+	FlagRetryBase          = "pull.retry-base"
+	FlagRetryCap           = "pull.retry-cap"
+	FlagRetryAttempts      = "pull.retry-attempts"
+	FlagTransactionalID    = "pull.transactional-id"
+	FlagTransactionTimeout = "pull.transaction-timeout"
+)
+
+// RegisterFlags registers every setting of o on fs with its default and
+// help; it is also where DefaultOptions takes the defaults from.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.BaseURL, FlagBaseURL, "https://hq1.appsflyer.com", "Pull API host (the simulator's URL in tests and make run)")
+	settings.Secret(fs, &o.Token, FlagToken, "", "Pull API V2 token (prefer CAMPAIGNPULSE_APPSFLYER_TOKEN_FILE)", "file holding the Pull API token; wins over --appsflyer.token")
+	settings.List(fs, &o.Apps, FlagApps, nil, "comma-separated app ids to pull; empty disables the poller")
+	settings.List(fs, &o.Reports, FlagReports, appsflyer.Reports, "comma-separated raw-data reports to pull")
+	fs.DurationVar(&o.Window, FlagWindow, time.Hour, "event-time span of one pull (installs quota: 24 calls/app/day)")
+	fs.DurationVar(&o.CatchUpWindow, FlagCatchUpWindow, 24*time.Hour, "largest span per pull while catching up; a multiple of --pull.window")
+	settings.OffDuration(fs, &o.Delay, FlagDelay, 10*time.Minute, "how far behind now windows are pulled; 0 = up to now")
+	settings.Time(fs, &o.Start, FlagStart, "RFC 3339 start for reports without a cursor; empty = the last whole window")
+	fs.IntVar(&o.MaxRows, FlagMaxRows, appsflyer.MaxRowsDefault, "maximum_rows: 200000 or 1000000 (windows reaching it are split)")
+	fs.DurationVar(&o.RequestTimeout, FlagRequestTimeout, 4*time.Minute, "timeout of one report request including the download")
+	fs.DurationVar(&o.RetryBase, FlagRetryBase, 2*time.Second, "first backoff after a 5xx/timeout/dropped connection")
+	fs.DurationVar(&o.RetryCap, FlagRetryCap, 2*time.Minute, "largest backoff")
+	fs.Uint64Var(&o.RetryAttempts, FlagRetryAttempts, 8, "attempts per window before waiting --pull.retry-cap and starting over")
+	fs.StringVar(&o.TransactionalID, FlagTransactionalID, "campaignpulse-ingest-pull", "Kafka transactional id; one poller per id (a new one fences the old)")
+	fs.DurationVar(&o.TransactionTimeout, FlagTransactionTimeout, 5*time.Minute, "Kafka transaction timeout; > --pull.request-timeout")
+}
+
+// DefaultOptions returns every setting at its default.
+func DefaultOptions() Options { return settings.Defaults((*Options).RegisterFlags) }
+
 // WithDefaults returns o with zero settings replaced by their defaults.
 func (o Options) WithDefaults() Options {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	if o.BaseURL == "" {
-		o.BaseURL = "https://hq1.appsflyer.com"
-	}
-	if len(o.Reports) == 0 {
-		o.Reports = slices.Clone(appsflyer.Reports)
-	}
-	def(&o.Window, time.Hour)
-	def(&o.CatchUpWindow, 24*time.Hour)
-	def(&o.Delay, 10*time.Minute)
-	if o.MaxRows == 0 {
-		o.MaxRows = appsflyer.MaxRowsDefault
-	}
-	def(&o.RequestTimeout, 4*time.Minute)
-	def(&o.RetryBase, 2*time.Second)
-	def(&o.RetryCap, 2*time.Minute)
-	if o.RetryAttempts == 0 {
-		o.RetryAttempts = 8
-	}
-	if o.TransactionalID == "" {
-		o.TransactionalID = "campaignpulse-ingest-pull"
-	}
-	def(&o.TransactionTimeout, 5*time.Minute)
+	settings.FillZero(&o, DefaultOptions())
 	return o
 }
+
+// delay is the effective Delay (settings.Off: none).
+func (o Options) delay() time.Duration { return settings.Duration(o.Delay) }
 
 // Validate reports the first bad setting by its flag name.
 func (o Options) Validate() error {
 	u, err := url.Parse(o.BaseURL)
 	switch {
 	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return fmt.Errorf("pull.base-url: %q is not an http(s) URL", o.BaseURL)
+		return fmt.Errorf("%s: %q is not an http(s) URL", FlagBaseURL, o.BaseURL)
 	case u.User != nil:
-		return errors.New("pull.base-url: must not carry credentials")
+		return errors.New(FlagBaseURL + ": must not carry credentials")
 	case o.Token == "":
-		return errors.New("pull.token: required (CAMPAIGNPULSE_APPSFLYER_TOKEN_FILE or CAMPAIGNPULSE_APPSFLYER_TOKEN)")
+		return errors.New(FlagToken + ": required (CAMPAIGNPULSE_APPSFLYER_TOKEN_FILE or CAMPAIGNPULSE_APPSFLYER_TOKEN)")
 	case len(o.Apps) == 0:
-		return errors.New("pull.apps: at least one app id is required")
+		return errors.New(FlagApps + ": at least one app id is required")
 	case o.Window < time.Second || o.Window%time.Second != 0:
-		return fmt.Errorf("pull.window: %s, must be whole seconds >= 1s", o.Window)
+		return fmt.Errorf("%s: %s, must be whole seconds >= 1s", FlagWindow, o.Window)
 	case o.CatchUpWindow < o.Window || o.CatchUpWindow%o.Window != 0:
-		return fmt.Errorf("pull.catch-up-window: %s, must be a multiple of pull.window %s", o.CatchUpWindow, o.Window)
-	case o.Delay < 0:
-		return fmt.Errorf("pull.delay: %s, must be >= 0", o.Delay)
+		return fmt.Errorf("%s: %s, must be a multiple of %s %s", FlagCatchUpWindow, o.CatchUpWindow, FlagWindow, o.Window)
+	case o.Delay < 0 && o.Delay != settings.Off:
+		return fmt.Errorf("%s: %s, must be >= 0", FlagDelay, o.Delay)
 	case o.MaxRows != appsflyer.MaxRowsDefault && o.MaxRows != appsflyer.MaxRowsLarge:
-		return fmt.Errorf("pull.max-rows: %d, AppsFlyer accepts %d or %d", o.MaxRows, appsflyer.MaxRowsDefault, appsflyer.MaxRowsLarge)
+		return fmt.Errorf("%s: %d, AppsFlyer accepts %d or %d", FlagMaxRows, o.MaxRows, appsflyer.MaxRowsDefault, appsflyer.MaxRowsLarge)
 	case o.RequestTimeout <= 0:
-		return fmt.Errorf("pull.request-timeout: %s, must be > 0", o.RequestTimeout)
+		return fmt.Errorf("%s: %s, must be > 0", FlagRequestTimeout, o.RequestTimeout)
 	case o.RetryBase <= 0 || o.RetryCap < o.RetryBase:
-		return fmt.Errorf("pull.retry-base/pull.retry-cap: %s/%s, want 0 < base <= cap", o.RetryBase, o.RetryCap)
+		return fmt.Errorf("%s/%s: %s/%s, want 0 < base <= cap", FlagRetryBase, FlagRetryCap, o.RetryBase, o.RetryCap)
 	case o.RetryAttempts < 1:
-		return errors.New("pull.retry-attempts: must be >= 1")
+		return errors.New(FlagRetryAttempts + ": must be >= 1")
 	case o.TransactionalID == "":
-		return errors.New("pull.transactional-id: empty")
+		return errors.New(FlagTransactionalID + ": empty")
 	case o.TransactionTimeout <= o.RequestTimeout:
-		return fmt.Errorf("pull.transaction-timeout: %s, must exceed pull.request-timeout %s", o.TransactionTimeout, o.RequestTimeout)
+		return fmt.Errorf("%s: %s, must exceed %s %s", FlagTransactionTimeout, o.TransactionTimeout, FlagRequestTimeout, o.RequestTimeout)
 	case !o.Start.IsZero() && o.Start.Truncate(time.Second) != o.Start:
-		return fmt.Errorf("pull.start: %s, must be whole seconds", o.Start)
+		return fmt.Errorf("%s: %s, must be whole seconds", FlagStart, o.Start)
 	}
 	for _, a := range o.Apps {
 		if a == "" || strings.ContainsAny(a, "/|?# ") {
-			return fmt.Errorf("pull.apps: bad app id %q", a)
+			return fmt.Errorf("%s: bad app id %q", FlagApps, a)
 		}
 	}
 	for _, r := range o.Reports {
 		if !appsflyer.IsReport(r) {
-			return fmt.Errorf("pull.reports: unknown report %q (known: %s)", r, strings.Join(appsflyer.Reports, ","))
+			return fmt.Errorf("%s: unknown report %q (known: %s)", FlagReports, r, strings.Join(appsflyer.Reports, ","))
 		}
 	}
 	return nil

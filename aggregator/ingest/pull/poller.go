@@ -74,7 +74,7 @@ func New(opts Options, deps Deps) (*Poller, error) {
 		return nil, err
 	}
 	return &Poller{
-		opts: opts, kafka: deps.Kafka, base: strings.TrimRight(opts.BaseURL, "/"),
+		opts: opts, kafka: deps.Kafka.WithDefaults(), base: strings.TrimRight(opts.BaseURL, "/"),
 		cl: cl, http: newHTTPClient(), clock: deps.Clock, log: deps.Log,
 		m: newMetrics(deps.Registerer, opts.Reports), pm: deps.Metrics,
 		rowCap: opts.MaxRows, cursors: map[string]time.Time{},
@@ -128,7 +128,7 @@ func (p *Poller) start() time.Time {
 	if !p.opts.Start.IsZero() {
 		return p.opts.Start.UTC()
 	}
-	return p.clock.Now().Add(-p.opts.Delay).Truncate(p.opts.Window).Add(-p.opts.Window).UTC()
+	return p.clock.Now().Add(-p.opts.delay()).Truncate(p.opts.Window).Add(-p.opts.Window).UTC()
 }
 
 // Run polls every app and report until ctx ends (or, with Options.Until,
@@ -204,7 +204,7 @@ func (p *Poller) stream(ctx context.Context, app, report string) error {
 		}
 		now := p.clock.Now()
 		to := p.windowEnd(from, now)
-		if due := to.Add(p.opts.Delay); now.Before(due) {
+		if due := to.Add(p.opts.delay()); now.Before(due) {
 			if err := p.clock.Sleep(ctx, due.Sub(now)); err != nil {
 				return err
 			}
@@ -234,7 +234,7 @@ func (p *Poller) stream(ctx context.Context, app, report string) error {
 // CatchUpWindow (whole Windows) when the cursor lags, never past Until.
 func (p *Poller) windowEnd(from, now time.Time) time.Time {
 	to := from.Add(p.opts.Window)
-	if lag := now.Add(-p.opts.Delay).Sub(from); lag > 2*p.opts.Window {
+	if lag := now.Add(-p.opts.delay()).Sub(from); lag > 2*p.opts.Window {
 		to = from.Add(min(lag.Truncate(p.opts.Window), p.opts.CatchUpWindow))
 	}
 	if !p.opts.Until.IsZero() && to.After(p.opts.Until) {

@@ -76,12 +76,12 @@ func TestOptionsValidateNamesSetting(t *testing.T) {
 		mut  func(*Options)
 		want string
 	}{
-		{"no token", func(o *Options) { o.Token = "" }, "pull.token"},
+		{"no token", func(o *Options) { o.Token = "" }, FlagToken},
 		{"no apps", func(o *Options) { o.Apps = nil }, "pull.apps"},
 		{"bad app", func(o *Options) { o.Apps = []string{"a/b"} }, "pull.apps"},
 		{"bad report", func(o *Options) { o.Reports = []string{"uninstalls"} }, "pull.reports"},
 		{"bad max rows", func(o *Options) { o.MaxRows = 5000 }, "pull.max-rows"},
-		{"url with credentials", func(o *Options) { o.BaseURL = "https://u:p@hq1.appsflyer.com" }, "pull.base-url"},
+		{"url with credentials", func(o *Options) { o.BaseURL = "https://u:p@hq1.appsflyer.com" }, FlagBaseURL},
 		{"catch-up not multiple", func(o *Options) { o.CatchUpWindow = 90 * time.Minute }, "pull.catch-up-window"},
 		{"fractional window", func(o *Options) { o.Window = 1500 * time.Millisecond }, "pull.window"},
 		{"txn timeout too short", func(o *Options) { o.TransactionTimeout = time.Minute }, "pull.transaction-timeout"},

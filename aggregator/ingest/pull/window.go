@@ -179,7 +179,7 @@ func (p *Poller) copyRows(ctx context.Context, t *txn, rr *appsflyer.RowReader, 
 			// cause are what the DLQ record can carry.
 			st.rows++
 			st.dlq[publish.ReasonRaggedRow]++
-			t.produce(ctx, publish.DLQRecord(metricdoc.SourcePull, origin, publish.ReasonRaggedRow, []byte(rowErr.Error()), now))
+			t.produce(ctx, publish.DLQRecord(p.kafka.Topics.DLQ, metricdoc.SourcePull, origin, publish.ReasonRaggedRow, []byte(rowErr.Error()), now))
 			continue
 		}
 		if err != nil {
@@ -193,10 +193,10 @@ func (p *Poller) copyRows(ctx context.Context, t *txn, rr *appsflyer.RowReader, 
 		if perr := event.Parse(raw, &ev); perr != nil {
 			reason := string(event.ReasonOf(perr))
 			st.dlq[reason]++
-			t.produce(ctx, publish.DLQRecord(metricdoc.SourcePull, origin, reason, raw, now))
+			t.produce(ctx, publish.DLQRecord(p.kafka.Topics.DLQ, metricdoc.SourcePull, origin, reason, raw, now))
 			continue
 		}
 		st.published++
-		t.produce(ctx, publish.RawRecord(metricdoc.SourcePull, &ev, raw, now))
+		t.produce(ctx, publish.RawRecord(p.kafka.Topics.Raw, metricdoc.SourcePull, &ev, raw, now))
 	}
 }

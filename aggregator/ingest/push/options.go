@@ -1,11 +1,13 @@
 package push
 
 import (
-	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // Options configures the receiver.
@@ -41,31 +43,45 @@ type Options struct {
 	ShutdownTimeout time.Duration
 }
 
+// Flag names of the receiver's settings.
+const (
+	FlagAddr              = "push.addr"
+	FlagPath              = "push.path"
+	FlagTokenHeader       = "push.token-header"
+	FlagToken             = "push.token"
+	FlagAllowNoAuth       = "push.allow-no-auth"
+	FlagMaxBodyBytes      = "push.max-body-bytes"
+	FlagReadHeaderTimeout = "push.read-header-timeout"
+	FlagReadTimeout       = "push.read-timeout"
+	FlagWriteTimeout      = "push.write-timeout"
+	FlagIdleTimeout       = "push.idle-timeout"
+	FlagProduceTimeout    = "push.produce-timeout"
+	FlagShutdownTimeout   = "push.shutdown-timeout"
+)
+
+// RegisterFlags registers every setting of o on fs with its default and
+// help; it is also where DefaultOptions takes the defaults from.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.Addr, FlagAddr, ":8080", "listen address of the push receiver (also /healthz, /readyz, /metrics)")
+	fs.StringVar(&o.Path, FlagPath, "/v1/push", "postback path: POST JSON or GET query form")
+	fs.StringVar(&o.TokenHeader, FlagTokenHeader, "Authorization", "header AppsFlyer sends the push token in (Push API token_name)")
+	settings.Secret(fs, &o.Token, FlagToken, "", "expected push token (prefer CAMPAIGNPULSE_PUSH_TOKEN_FILE)", "file holding the push token; wins over --push.token")
+	fs.BoolVar(&o.AllowNoAuth, FlagAllowNoAuth, false, "accept unauthenticated pushes (local demos only)")
+	fs.Int64Var(&o.MaxBodyBytes, FlagMaxBodyBytes, 64<<10, "largest accepted POST body (413 above)")
+	fs.DurationVar(&o.ReadHeaderTimeout, FlagReadHeaderTimeout, 5*time.Second, "time to read request headers")
+	fs.DurationVar(&o.ReadTimeout, FlagReadTimeout, 10*time.Second, "time to read a whole request (slow bodies are cut)")
+	fs.DurationVar(&o.WriteTimeout, FlagWriteTimeout, 30*time.Second, "time from headers read to answer written; > --push.produce-timeout")
+	fs.DurationVar(&o.IdleTimeout, FlagIdleTimeout, 60*time.Second, "how long an idle keep-alive connection stays open")
+	fs.DurationVar(&o.ProduceTimeout, FlagProduceTimeout, 10*time.Second, "wait for Kafka's ack before answering 503")
+	fs.DurationVar(&o.ShutdownTimeout, FlagShutdownTimeout, 20*time.Second, "drain time for in-flight pushes on SIGTERM")
+}
+
+// DefaultOptions returns every setting at its default.
+func DefaultOptions() Options { return settings.Defaults((*Options).RegisterFlags) }
+
 // WithDefaults returns o with zero settings replaced by their defaults.
 func (o Options) WithDefaults() Options {
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	if o.Addr == "" {
-		o.Addr = ":8080"
-	}
-	if o.Path == "" {
-		o.Path = "/v1/push"
-	}
-	if o.TokenHeader == "" {
-		o.TokenHeader = "Authorization"
-	}
-	if o.MaxBodyBytes == 0 {
-		o.MaxBodyBytes = 64 << 10
-	}
-	def(&o.ReadHeaderTimeout, 5*time.Second)
-	def(&o.ReadTimeout, 10*time.Second)
-	def(&o.WriteTimeout, 30*time.Second)
-	def(&o.IdleTimeout, 60*time.Second)
-	def(&o.ProduceTimeout, 10*time.Second)
-	def(&o.ShutdownTimeout, 20*time.Second)
+	settings.FillZero(&o, DefaultOptions())
 	return o
 }
 
@@ -73,25 +89,25 @@ func (o Options) WithDefaults() Options {
 func (o Options) Validate() error {
 	switch {
 	case !strings.HasPrefix(o.Path, "/"):
-		return fmt.Errorf("push.path: %q must start with /", o.Path)
+		return fmt.Errorf("%s: %q must start with /", FlagPath, o.Path)
 	case http.CanonicalHeaderKey(o.TokenHeader) == "" || strings.ContainsAny(o.TokenHeader, " :\t\r\n"):
-		return fmt.Errorf("push.token-header: %q is not a header name", o.TokenHeader)
+		return fmt.Errorf("%s: %q is not a header name", FlagTokenHeader, o.TokenHeader)
 	case o.Token == "" && !o.AllowNoAuth:
-		return errors.New("push.token: required (CAMPAIGNPULSE_PUSH_TOKEN_FILE or CAMPAIGNPULSE_PUSH_TOKEN), or set push.allow-no-auth")
+		return fmt.Errorf("%s: required (CAMPAIGNPULSE_PUSH_TOKEN_FILE or CAMPAIGNPULSE_PUSH_TOKEN), or set %s", FlagToken, FlagAllowNoAuth)
 	case o.MaxBodyBytes < 1024:
-		return fmt.Errorf("push.max-body-bytes: %d, must be >= 1024", o.MaxBodyBytes)
+		return fmt.Errorf("%s: %d, must be >= 1024", FlagMaxBodyBytes, o.MaxBodyBytes)
 	case o.ReadHeaderTimeout <= 0:
-		return fmt.Errorf("push.read-header-timeout: %s, must be > 0", o.ReadHeaderTimeout)
+		return fmt.Errorf("%s: %s, must be > 0", FlagReadHeaderTimeout, o.ReadHeaderTimeout)
 	case o.ReadTimeout <= 0:
-		return fmt.Errorf("push.read-timeout: %s, must be > 0", o.ReadTimeout)
+		return fmt.Errorf("%s: %s, must be > 0", FlagReadTimeout, o.ReadTimeout)
 	case o.ProduceTimeout <= 0:
-		return fmt.Errorf("push.produce-timeout: %s, must be > 0", o.ProduceTimeout)
+		return fmt.Errorf("%s: %s, must be > 0", FlagProduceTimeout, o.ProduceTimeout)
 	case o.WriteTimeout <= o.ProduceTimeout:
-		return fmt.Errorf("push.write-timeout: %s, must exceed push.produce-timeout %s", o.WriteTimeout, o.ProduceTimeout)
+		return fmt.Errorf("%s: %s, must exceed %s %s", FlagWriteTimeout, o.WriteTimeout, FlagProduceTimeout, o.ProduceTimeout)
 	case o.IdleTimeout <= 0:
-		return fmt.Errorf("push.idle-timeout: %s, must be > 0", o.IdleTimeout)
+		return fmt.Errorf("%s: %s, must be > 0", FlagIdleTimeout, o.IdleTimeout)
 	case o.ShutdownTimeout <= 0:
-		return fmt.Errorf("push.shutdown-timeout: %s, must be > 0", o.ShutdownTimeout)
+		return fmt.Errorf("%s: %s, must be > 0", FlagShutdownTimeout, o.ShutdownTimeout)
 	}
 	return nil
 }

@@ -64,7 +64,7 @@ func newFeed(seed int64, n int, loc *time.Location) (*feed, error) {
 			})
 			continue
 		}
-		f.records = append(f.records, publish.RawRecord(source, &ev, value, now))
+		f.records = append(f.records, publish.RawRecord(metricdoc.TopicRawEvents, source, &ev, value, now))
 	}
 	return f, nil
 }

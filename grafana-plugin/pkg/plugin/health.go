@@ -126,13 +126,13 @@ func timeSeriesState(typ string, opts bson.Raw) string {
 
 func (ds *Datasource) checkKafka(ctx context.Context, h *health) {
 	brokers := strings.Join(ds.cfg.brokers, ",")
-	md, err := ds.admin.Metadata(ctx, metricdoc.TopicRawEvents, metricdoc.TopicAggregated)
+	md, err := ds.admin.Metadata(ctx, ds.cfg.KafkaRawTopic, ds.cfg.KafkaAggregatedTopic)
 	if err != nil {
 		h.problem("Kafka brokers %s are not reachable (%v): check jsonData.kafkaBrokers and the SASL/TLS settings", brokers, err)
 		return
 	}
 	topics := map[string]int{}
-	for _, t := range []string{metricdoc.TopicRawEvents, metricdoc.TopicAggregated} {
+	for _, t := range []string{ds.cfg.KafkaRawTopic, ds.cfg.KafkaAggregatedTopic} {
 		td, ok := md.Topics[t]
 		if !ok || td.Err != nil {
 			h.problem("Kafka topic %s is missing: create the topics (campaignpulse topics) or fix jsonData.kafkaBrokers", t)

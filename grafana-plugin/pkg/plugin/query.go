@@ -33,7 +33,7 @@ func (ds *Datasource) QueryData(ctx context.Context, req *backend.QueryDataReque
 }
 
 func (ds *Datasource) query(ctx context.Context, dq backend.DataQuery) (data.Frames, error) {
-	q, err := request.Parse(dq, request.Defaults{ConsumerGroup: ds.cfg.KafkaConsumerGroup})
+	q, err := request.Parse(dq, request.Defaults{ConsumerGroup: ds.cfg.KafkaConsumerGroup, Topic: ds.cfg.KafkaRawTopic})
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
 
 // Settings is the datasource's jsonData. Nothing is read from the
@@ -33,9 +35,17 @@ type Settings struct {
 
 	// KafkaBrokers is a comma-separated list of seed brokers. Required.
 	KafkaBrokers string `json:"kafkaBrokers"`
-	// KafkaConsumerGroup is the aggregator's consumer group, the default of
-	// lag queries. Default "campaignpulse-aggregate".
+	// KafkaConsumerGroup is the aggregator's consumer group (its
+	// --kafka.group), the default of lag queries. Default
+	// "campaignpulse-aggregate".
 	KafkaConsumerGroup string `json:"kafkaConsumerGroup"`
+	// KafkaRawTopic is the raw event topic (--kafka.raw-topic of ingest and
+	// the aggregator), the default of lag queries. Default "raw_events".
+	KafkaRawTopic string `json:"kafkaRawTopic"`
+	// KafkaAggregatedTopic is the topic the aggregator sends changed windows
+	// to (--kafka.aggregated-topic), followed by live streams. Default
+	// "aggregated_metrics".
+	KafkaAggregatedTopic string `json:"kafkaAggregatedTopic"`
 	// KafkaSASLMechanism is PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. Default: no SASL.
 	KafkaSASLMechanism string `json:"kafkaSaslMechanism"`
 	// KafkaSASLUsername goes with secureJsonData.kafkaSaslPassword.
@@ -61,8 +71,8 @@ const (
 
 // Defaults of Settings.
 const (
-	DefaultDatabase      = "campaignpulse"
-	DefaultConsumerGroup = "campaignpulse-aggregate"
+	DefaultDatabase      = metricdoc.DefaultDatabase
+	DefaultConsumerGroup = metricdoc.DefaultConsumerGroup
 	DefaultMaxTimeMS     = 10000
 	maxMaxTimeMS         = 120000
 )
@@ -104,6 +114,12 @@ func (c *config) validate() error {
 	}
 	if c.KafkaConsumerGroup == "" {
 		c.KafkaConsumerGroup = DefaultConsumerGroup
+	}
+	if c.KafkaRawTopic == "" {
+		c.KafkaRawTopic = metricdoc.TopicRawEvents
+	}
+	if c.KafkaAggregatedTopic == "" {
+		c.KafkaAggregatedTopic = metricdoc.TopicAggregated
 	}
 	if c.TimeZone == "" {
 		c.TimeZone = "UTC"

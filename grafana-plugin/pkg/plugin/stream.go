@@ -110,7 +110,7 @@ func (ds *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReque
 	}
 	oldest := metricdoc.WindowStart(q.Granularity, ds.now().Add(-span), ds.cfg.loc)
 	opts := append(append([]kgo.Opt(nil), ds.kafkaOpt...),
-		kgo.ConsumeTopics(metricdoc.TopicAggregated),
+		kgo.ConsumeTopics(ds.cfg.KafkaAggregatedTopic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(oldest.Add(-updateSkew).UnixMilli())),
 		kgo.FetchMaxWait(100*time.Millisecond),
 	)

@@ -202,6 +202,9 @@ func (q *Query) lag(w metricdoc.Query, mc macro.Context, d Defaults) error {
 	}
 	q.Topic = macro.Expand(w.Topic, mc)
 	if q.Topic == "" {
+		q.Topic = d.Topic
+	}
+	if q.Topic == "" {
 		q.Topic = metricdoc.TopicRawEvents
 	}
 	if !validTopic(q.Topic) {

@@ -46,4 +46,5 @@ type Query struct {
 // Defaults are the datasource-level values a query may omit.
 type Defaults struct {
 	ConsumerGroup string // lag queries without consumerGroup
+	Topic         string // lag queries without topic; empty: metricdoc.TopicRawEvents
 }

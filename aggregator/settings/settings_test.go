@@ -1,0 +1,104 @@
+package settings
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+type opts struct {
+	Wait    time.Duration
+	Grace   time.Duration
+	Name    string
+	Brokers []string `settings:"required"`
+	Inner   struct{ N int }
+	Token   string
+	Disable bool
+}
+
+func (o *opts) RegisterFlags(fs *flag.FlagSet) {
+	fs.DurationVar(&o.Wait, "x.wait", time.Minute, "")
+	OffDuration(fs, &o.Grace, "x.grace", time.Hour, "")
+	fs.StringVar(&o.Name, "x.name", "n", "")
+	List(fs, &o.Brokers, "x.brokers", []string{"b:1"}, "")
+	fs.IntVar(&o.Inner.N, "x.n", 3, "")
+	Secret(fs, &o.Token, "x.token", "", "", "")
+	Not(fs, &o.Disable, "x.enabled", true, "")
+}
+
+func parse(t *testing.T, args ...string) opts {
+	t.Helper()
+	var o opts
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	o.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestOffIsNotTheDefault(t *testing.T) {
+	for _, v := range []string{"0", "0s", "off"} {
+		o := parse(t, "--x.grace", v)
+		FillZero(&o, Defaults((*opts).RegisterFlags))
+		if o.Grace != Off || Duration(o.Grace) != 0 {
+			t.Errorf("--x.grace %s: got %v (effective %v), want off", v, o.Grace, Duration(o.Grace))
+		}
+	}
+	o := parse(t)
+	if Duration(o.Grace) != time.Hour {
+		t.Errorf("default grace %v", o.Grace)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(new(strings.Builder))
+	new(opts).RegisterFlags(fs)
+	if err := fs.Parse([]string{"--x.grace", "-1s"}); err == nil {
+		t.Error("negative duration accepted")
+	}
+}
+
+func TestFillZeroTakesTheRegisteredDefaults(t *testing.T) {
+	o := opts{Name: "mine"}
+	FillZero(&o, Defaults((*opts).RegisterFlags))
+	switch {
+	case o.Wait != time.Minute, o.Grace != time.Hour, o.Name != "mine", o.Inner.N != 3, o.Disable:
+		t.Fatalf("filled %+v", o)
+	case o.Brokers != nil:
+		t.Fatalf("required setting filled: %v", o.Brokers)
+	}
+	if p := parse(t); len(p.Brokers) != 1 || p.Brokers[0] != "b:1" {
+		t.Fatalf("flag default of a required setting: %v", p.Brokers)
+	}
+	if p := parse(t, "--x.enabled=false"); !p.Disable {
+		t.Fatal("--x.enabled=false did not disable")
+	}
+}
+
+func TestSecretFileWins(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(file, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--x.token-file", file, "--x.token", "direct"},
+		{"--x.token", "direct", "--x.token-file", file},
+	} {
+		if o := parse(t, args...); o.Token != "from-file" {
+			t.Errorf("%v: token %q, want the file's", args, o.Token)
+		}
+	}
+	if o := parse(t, "--x.token", "direct"); o.Token != "direct" {
+		t.Errorf("token %q", o.Token)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	var errs strings.Builder
+	fs.SetOutput(&errs)
+	new(opts).RegisterFlags(fs)
+	err := fs.Parse([]string{"--x.token-file", filepath.Join(t.TempDir(), "missing")})
+	if err == nil || !strings.Contains(err.Error(), "x.token-file") {
+		t.Fatalf("missing file: %v", err)
+	}
+}
