@@ -53,7 +53,7 @@ vet:
 ## integration: the real Apache Kafka suites (broker lifecycle and faults, ingest through broker
 ## kills, end-to-end simulator -> ingest -> 2 aggregators -> MongoDB -> plugin); one summary line
 ## per scenario. Fetches the Kafka jars from Maven Central on first use; fails if java/mvn are missing.
-INTEGRATION_PKGS := ./aggregator/testbed/realkafka/... ./aggregator/testbed/brokerfault/... ./aggregator/ingest/... ./aggregator/testbed/integration/...
+INTEGRATION_PKGS := ./aggregator/testbed/realkafka/... ./aggregator/testbed/brokerfault/... ./aggregator/ingest/... ./aggregator/testbed/integration/... ./aggregator/status/...
 integration:
 	@mkdir -p .run
 	@set -o pipefail; CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -p 1 -timeout 25m -v $(INTEGRATION_PKGS) > .run/integration.log 2>&1; \

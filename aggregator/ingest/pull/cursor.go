@@ -1,9 +1,12 @@
 package pull
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -86,5 +89,33 @@ func loadCursors(ctx context.Context, adm *kadm.Client, newConsumer func(...kgo.
 			}
 		})
 	}
+	return out, nil
+}
+
+// Cursor is the committed position of one app's report: every window
+// before Next is on raw_events.
+type Cursor struct {
+	AppID, Report string
+	Next          time.Time
+}
+
+// ReadCursors reads the committed cursors for display (campaignpulse
+// status), sorted by app and report. It claims no transactional id, so a
+// running poller is not disturbed; a poller's open transaction is simply
+// not visible yet.
+func ReadCursors(ctx context.Context, adm *kadm.Client, newConsumer func(...kgo.Opt) (*kgo.Client, error), topic string) ([]Cursor, error) {
+	m, err := loadCursors(ctx, adm, newConsumer, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Cursor, 0, len(m))
+	for key, next := range m {
+		i := strings.LastIndexByte(key, '|')
+		if i < 0 {
+			continue
+		}
+		out = append(out, Cursor{AppID: key[:i], Report: key[i+1:], Next: next})
+	}
+	slices.SortFunc(out, func(a, b Cursor) int { return cmp.Or(cmp.Compare(a.AppID, b.AppID), cmp.Compare(a.Report, b.Report)) })
 	return out, nil
 }
