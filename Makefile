@@ -137,12 +137,20 @@ grafana-plugin/node_modules/.campaignpulse-installed: grafana-plugin/package-loc
 	$(PLUGIN_NPM) ci
 	@touch $@
 
-## frontend-test: TypeScript typecheck, jest, production build of the plugin frontend
+## frontend-test: TypeScript typecheck, jest, production build of the plugin frontend, and the
+## editors in headless chromium (skipped with the reason where /usr/bin/chromium is missing,
+## required when CAMPAIGNPULSE_REQUIRE_BROWSER=1 as in CI)
 frontend-test: frontend-deps
 	$(PLUGIN_NPM) run typecheck
 	$(PLUGIN_NPM) run test:ci
 	$(PLUGIN_NPM) run build
 	$(PLUGIN_NPM) run check:dist
+	$(PLUGIN_NPM) run test:browser
+
+## frontend-screenshots: rewrite docs/img/editor-*.png from the browser test
+.PHONY: frontend-screenshots
+frontend-screenshots: frontend-deps
+	$(PLUGIN_NPM) run test:browser -- --update-screenshots
 
 frontend-build: frontend-deps
 	$(PLUGIN_NPM) run build
