@@ -3,6 +3,10 @@
 // filesystem cache under node_modules/.cache keeps rebuilds short.
 const path = require('path');
 
+// The plugin build's TypeScript/JSX rule, so the harness compiles the
+// editors exactly as the plugin does.
+const [swcRule] = require('../webpack.config.js')({}, { mode: 'development' }).module.rules;
+
 module.exports = {
   mode: 'development',
   context: path.resolve(__dirname, '..'),
@@ -14,20 +18,7 @@ module.exports = {
   resolve: { extensions: ['.ts', '.tsx', '.js', '.jsx', '.mjs'] },
   module: {
     rules: [
-      {
-        test: /\.[tj]sx?$/,
-        exclude: /node_modules/,
-        use: {
-          loader: 'swc-loader',
-          options: {
-            jsc: {
-              target: 'es2022',
-              parser: { syntax: 'typescript', tsx: true },
-              transform: { react: { runtime: 'automatic' } },
-            },
-          },
-        },
-      },
+      swcRule,
       // Stylesheets imported by @grafana/ui's dependencies: kept as text,
       // the components style themselves with emotion.
       { test: /\.css$/, type: 'asset/source' },
