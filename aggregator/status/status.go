@@ -8,6 +8,7 @@ package status
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"slices"
 	"strconv"
@@ -19,23 +20,45 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/grouplag"
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/pull"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
 	"github.com/campaignpulse/campaignpulse/aggregator/storeusage"
 )
 
 // Options say what to look at.
 type Options struct {
-	// Group is the aggregator's consumer group; RawTopic the topic it reads.
-	Group, RawTopic string
-	// Topics are described (partitions, replicas, retention, cleanup).
-	Topics []string
+	// Brokers are the seed brokers.
+	Brokers []string
+	// Group is the aggregators' consumer group; it reads Topics.Raw.
+	Group  string
+	Topics metricdoc.Topics
 	// CursorTopic holds the pull poller's cursors.
 	CursorTopic string
-	// ConsumerOpts configure the short-lived consumers (lag ages, cursors).
+	// Database holds the metric collections.
+	Database string
+	// Timeout bounds the whole report.
+	Timeout time.Duration
+	// ConsumerOpts are extra options of every Kafka client (tests).
 	ConsumerOpts []kgo.Opt
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+}
+
+// RegisterFlags registers the settings of a status report.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	metricdoc.RegisterBrokers(fs, &o.Brokers)
+	fs.StringVar(&o.Group, "kafka.group", metricdoc.DefaultConsumerGroup, "the aggregators' consumer group")
+	o.Topics.RegisterFlags(fs)
+	fs.StringVar(&o.CursorTopic, publish.FlagCursorTopic, "ingest_cursors", "compacted topic holding the pull poller's cursors")
+	fs.StringVar(&o.Database, metricstore.FlagDatabase, metricdoc.DefaultDatabase, "database of the metric collections")
+	fs.DurationVar(&o.Timeout, "status.timeout", 20*time.Second, "give up reading after this long")
+}
+
+// KafkaOpts are the options of the Kafka clients status uses.
+func (o Options) KafkaOpts() []kgo.Opt {
+	return append([]kgo.Opt{kgo.SeedBrokers(o.Brokers...), kgo.ClientID("campaignpulse-status")}, o.ConsumerOpts...)
 }
 
 // Report is everything status shows. A section that could not be read is
@@ -112,15 +135,15 @@ func Collect(ctx context.Context, adm *kadm.Client, db *mongo.Database, o Option
 		o.Now = time.Now
 	}
 	now := o.Now().UTC()
-	r := Report{At: now, Database: db.Name(), Lag: Lag{Group: o.Group, Topic: o.RawTopic}}
+	r := Report{At: now, Database: db.Name(), Lag: Lag{Group: o.Group, Topic: o.Topics.Raw}}
 	problem := func(section string, err error) {
 		r.Problems = append(r.Problems, fmt.Sprintf("%s: %v", section, err))
 	}
 	var err error
-	if r.Topics, err = topics(ctx, adm, o.Topics); err != nil {
+	if r.Topics, err = topics(ctx, adm, []string{o.Topics.Raw, o.Topics.DLQ, o.Topics.Aggregated, o.CursorTopic}); err != nil {
 		problem("topics", err)
 	}
-	if res, err := grouplag.Read(ctx, adm, o.Group, o.RawTopic, grouplag.Options{ConsumerOpts: o.ConsumerOpts, Now: o.Now}); err != nil {
+	if res, err := grouplag.Read(ctx, adm, o.Group, o.Topics.Raw, grouplag.Options{ConsumerOpts: o.KafkaOpts(), Now: o.Now}); err != nil {
 		problem("consumer lag", err)
 	} else {
 		r.Lag.Committed = res.Committed
@@ -129,7 +152,7 @@ func Collect(ctx context.Context, adm *kadm.Client, db *mongo.Database, o Option
 		}
 	}
 	newConsumer := func(extra ...kgo.Opt) (*kgo.Client, error) {
-		return kgo.NewClient(append(slices.Clip(o.ConsumerOpts), extra...)...)
+		return kgo.NewClient(append(o.KafkaOpts(), extra...)...)
 	}
 	if cs, err := pull.ReadCursors(ctx, adm, newConsumer, o.CursorTopic); err != nil {
 		problem("pull cursors", err)

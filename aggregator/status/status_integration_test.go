@@ -121,9 +121,8 @@ func TestStatusIntegration(t *testing.T) {
 	}
 	defer cl.Close()
 	o := Options{
-		Group: "campaignpulse-aggregate", RawTopic: metricdoc.TopicRawEvents, CursorTopic: publish.DefaultCursorTopic,
-		Topics:       []string{metricdoc.TopicRawEvents, metricdoc.TopicDLQ, metricdoc.TopicAggregated, publish.DefaultCursorTopic},
-		ConsumerOpts: []kgo.Opt{kgo.SeedBrokers(brokers...)},
+		Group: "campaignpulse-aggregate", Topics: metricdoc.DefaultTopics(), CursorTopic: "ingest_cursors",
+		Brokers: brokers,
 	}
 	db := mc.Database("campaignpulse")
 	wantCursors := len(world.AppIDs()) * len(appsflyer.Reports)
