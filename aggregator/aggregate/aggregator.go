@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/plugin/kprom"
 	"github.com/twmb/franz-go/plugin/kslog"
 
+	"github.com/campaignpulse/campaignpulse/aggregator/logging"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
 )
@@ -90,7 +91,7 @@ func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheu
 				(*cancel)()
 			}
 		}),
-		kgo.WithLogger(kslog.New(log.With("component", "kafka"))),
+		kgo.WithLogger(kslog.New(logging.Library(log).With("component", "kafka"))),
 		kgo.WithHooks(kprom.NewMetrics("campaignpulse_aggregate_kafka", kprom.Registerer(reg))),
 		kgo.SessionTimeout(opts.SessionTimeout),
 		kgo.HeartbeatInterval(opts.HeartbeatInterval),

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/logging"
 )
 
 // envName is the environment variable that backs a flag:
@@ -18,7 +20,12 @@ func envName(flagName string) string {
 // parseFlags fills fs from the environment first and from args second, so a
 // command-line flag beats its CAMPAIGNPULSE_* variable. A bad value in
 // either place stops the program with a message naming the setting.
+//
+// Every command also takes --log.level and --log.format; they are applied
+// to the process logger here.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	var logOpts logging.Options
+	logOpts.RegisterFlags(fs)
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
 		if v, ok := os.LookupEnv(envName(f.Name)); ok {
@@ -45,5 +52,6 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
+	logSwitch.Apply(logOpts)
 	return nil
 }

@@ -19,8 +19,9 @@ import (
 	"os"
 	"os/signal"
 	"sort"
-	"strings"
 	"syscall"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/logging"
 )
 
 // command is one subcommand: it parses its own flags from args.
@@ -60,7 +61,7 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
-	log := newLogger()
+	log := logSwitch.Logger()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err := cmd.run(ctx, os.Args[2:], log.With("cmd", os.Args[1]))
@@ -77,23 +78,6 @@ func main() {
 // errUsage reports a flag error that the flag package already printed.
 var errUsage = errors.New("usage")
 
-// newLogger builds the process logger: JSON when CAMPAIGNPULSE_LOG_FORMAT is
-// "json" (containers), text otherwise; level from CAMPAIGNPULSE_LOG_LEVEL.
-func newLogger() *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(envOr("CAMPAIGNPULSE_LOG_LEVEL", "info"))); err != nil {
-		level = slog.LevelInfo
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if strings.EqualFold(os.Getenv("CAMPAIGNPULSE_LOG_FORMAT"), "json") {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
-}
-
-func envOr(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
-}
+// logSwitch is the process logger's handler: text at info until a
+// command's --log.level and --log.format (parseFlags) set it.
+var logSwitch = logging.NewSwitch(os.Stderr)
