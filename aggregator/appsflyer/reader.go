@@ -155,8 +155,10 @@ func toUTC(v string, loc *time.Location) string {
 	return t.UTC().Format(CSVTimeLayout)
 }
 
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD
-// so the result is always valid JSON.
+// appendJSONString appends s as a JSON string. Bytes that are not valid
+// UTF-8 are copied as they are, not replaced by U+FFFD: event.Parse then
+// rejects the event (bad_encoding) and the dead-letter record keeps the
+// original bytes, instead of an app id with U+FFFD in it being counted.
 func appendJSONString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
@@ -185,14 +187,7 @@ func appendJSONString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
+		_, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 	}
 	b = append(b, s[start:]...)

@@ -14,10 +14,13 @@ const (
 	ReasonBadPlatform   Reason = "unknown_platform"
 	ReasonBadRevenue    Reason = "bad_revenue"
 	ReasonFieldTooLarge Reason = "field_too_large"
+	// ReasonBadEncoding: the input is not valid UTF-8 (JSON must be), so its
+	// strings would reach the store and Grafana with U+FFFD in their place.
+	ReasonBadEncoding Reason = "bad_encoding"
 )
 
 // Reasons lists every rejection reason, for pre-registering metric labels.
-var Reasons = []Reason{ReasonBadJSON, ReasonMissingField, ReasonBadTime, ReasonBadPlatform, ReasonBadRevenue, ReasonFieldTooLarge}
+var Reasons = []Reason{ReasonBadJSON, ReasonMissingField, ReasonBadTime, ReasonBadPlatform, ReasonBadRevenue, ReasonFieldTooLarge, ReasonBadEncoding}
 
 // Error is a rejected event: the reason and the offending field.
 type Error struct {

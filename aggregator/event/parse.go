@@ -1,18 +1,25 @@
 package event
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Parse decodes one raw event into e, validating what the aggregator needs.
 // Unknown fields are skipped; values may be JSON strings (as real pushes
-// send them), numbers, booleans or null. The error is an *Error with the
-// rejection reason.
+// send them), numbers, booleans or null. Input that is not valid UTF-8 is
+// rejected as a whole (bad_encoding). A revenue in USD without
+// event_revenue_usd counts as its own USD value. The error is an *Error with
+// the rejection reason.
 func Parse(b []byte, e *Event) error {
 	*e = Event{}
+	if !utf8.Valid(b) {
+		return &Error{Reason: ReasonBadEncoding, Detail: "not valid UTF-8 at byte " + strconv.Itoa(invalidUTF8At(b))}
+	}
 	var (
 		eventTime, revenue, revenueUSD, currency, platform []byte
 		seenTime                                           bool
@@ -129,8 +136,27 @@ func Parse(b []byte, e *Event) error {
 			return &Error{Reason: ReasonBadRevenue, Field: FieldRevenueUSD, Detail: strconv.Quote(clip(revenueUSD))}
 		}
 		e.RevenueUSDMicros = v
+	} else if e.HasRevenue && bytes.EqualFold(currency, usd) {
+		// AppsFlyer leaves event_revenue_usd out when the revenue already is
+		// in US dollars; the revenue_usd measure must still count it.
+		e.RevenueUSDMicros = e.RevenueMicros
 	}
 	return nil
+}
+
+var usd = []byte("USD")
+
+// invalidUTF8At returns the offset of the first byte that is not part of a
+// valid UTF-8 sequence.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
 }
 
 func fieldOf(key []byte) string {

@@ -41,6 +41,31 @@ func TestParse(t *testing.T) {
 			want: Event{AppID: "a", AppsFlyerID: "b", EventName: "x", MediaSource: "organic", Campaign: `Black "Friday" é`,
 				Platform: "ios", Time: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)},
 		},
+		{
+			name: "revenue in USD without event_revenue_usd counts as USD",
+			in: `{"app_id":"a","appsflyer_id":"b","event_name":"af_purchase","event_time":"2026-11-26 10:00:00",` +
+				`"platform":"ios","event_revenue":"147171.25","event_revenue_currency":"USD"}`,
+			want: Event{AppID: "a", AppsFlyerID: "b", EventName: "af_purchase", MediaSource: "organic", Platform: "ios",
+				Time: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), HasRevenue: true, Currency: "USD",
+				RevenueMicros: 147_171_250_000, RevenueUSDMicros: 147_171_250_000},
+		},
+		{
+			name: "explicit event_revenue_usd wins for USD revenue",
+			in: `{"app_id":"a","appsflyer_id":"b","event_name":"af_purchase","event_time":"2026-11-26 10:00:00",` +
+				`"platform":"ios","event_revenue":"10","event_revenue_currency":"usd","event_revenue_usd":"9.5"}`,
+			want: Event{AppID: "a", AppsFlyerID: "b", EventName: "af_purchase", MediaSource: "organic", Platform: "ios",
+				Time: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), HasRevenue: true, Currency: "usd",
+				RevenueMicros: 10_000_000, RevenueUSDMicros: 9_500_000},
+		},
+		{
+			name: "non-USD revenue without event_revenue_usd has no USD value",
+			in: `{"app_id":"a","appsflyer_id":"b","event_name":"af_purchase","event_time":"2026-11-26 10:00:00",` +
+				`"platform":"ios","event_revenue":"10","event_revenue_currency":"EUR"}`,
+			want: Event{AppID: "a", AppsFlyerID: "b", EventName: "af_purchase", MediaSource: "organic", Platform: "ios",
+				Time: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC), HasRevenue: true, Currency: "EUR", RevenueMicros: 10_000_000},
+		},
+		{name: "invalid UTF-8 in app_id", in: `{"app_id":"id1` + "\xff" + `23","appsflyer_id":"b","event_name":"x","event_time":"2026-11-26 10:00:00","platform":"ios"}`, reason: ReasonBadEncoding},
+		{name: "invalid UTF-8 in an unused field", in: `{"app_id":"a","appsflyer_id":"b","event_name":"x","event_time":"2026-11-26 10:00:00","platform":"ios","city":"M` + "\xfc" + `nchen"}`, reason: ReasonBadEncoding},
 		{name: "not json", in: `hello`, reason: ReasonBadJSON},
 		{name: "truncated", in: pushInstall[:100], reason: ReasonBadJSON},
 		{name: "trailing garbage", in: pushInstall + "x", reason: ReasonBadJSON},

@@ -13,8 +13,9 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
 
-// TestBadRowsGoToDLQ serves a report with a ragged row and a row that is
-// not a valid event (the simulator only writes good rows): both are
+// TestBadRowsGoToDLQ serves a report with a ragged row, a row that is not a
+// valid event and a row that is not UTF-8 (the simulator only writes good
+// rows): all are
 // dead-lettered with their reason, the good rows and the cursor commit.
 func TestBadRowsGoToDLQ(t *testing.T) {
 	e := newEnv(t, envConfig{apps: 1, span: time.Hour})
@@ -34,6 +35,9 @@ func TestBadRowsGoToDLQ(t *testing.T) {
 		_, _ = w.Write([]byte("only,three,cells\n"))
 		_ = rw.Write(row("2", "playstation"))
 		_ = rw.Write(row("3", "android"))
+		bad := row("4", "ios")
+		bad["campaign"] = "BF\xffUS" // not UTF-8: dead-lettered, not stored with U+FFFD
+		_ = rw.Write(bad)
 		_ = rw.Flush()
 	}))
 	defer report.Close()
@@ -48,8 +52,8 @@ func TestBadRowsGoToDLQ(t *testing.T) {
 		t.Fatalf("%d raw events, want 2", n)
 	}
 	dlq := e.read(t, metricdoc.TopicDLQ)
-	if len(dlq) != 2 {
-		t.Fatalf("%d DLQ records, want 2", len(dlq))
+	if len(dlq) != 3 {
+		t.Fatalf("%d DLQ records, want 3", len(dlq))
 	}
 	reasons := map[string]bool{}
 	for _, r := range dlq {
@@ -58,10 +62,10 @@ func TestBadRowsGoToDLQ(t *testing.T) {
 			t.Errorf("origin %q", o)
 		}
 	}
-	if !reasons[publish.ReasonRaggedRow] || !reasons[string(event.ReasonBadPlatform)] {
+	if !reasons[publish.ReasonRaggedRow] || !reasons[string(event.ReasonBadPlatform)] || !reasons[string(event.ReasonBadEncoding)] {
 		t.Fatalf("reasons %v", reasons)
 	}
-	if got := p.metric(t, "campaignpulse_ingest_dlq_events_total", map[string]string{"source": "pull"}); got != 2 {
+	if got := p.metric(t, "campaignpulse_ingest_dlq_events_total", map[string]string{"source": "pull"}); got != 3 {
 		t.Fatalf("dlq counter %v", got)
 	}
 	if c, _ := p.Cursor("id42", appsflyer.ReportInstalls); !c.Equal(t0.Add(time.Hour)) {

@@ -116,6 +116,8 @@ func TestMalformedGoesToDLQWithReason(t *testing.T) {
 		{"bad time", "POST", "/v1/push", strings.Replace(validPush, "2026-11-26 09:49:04.897", "yesterday", 1), string(event.ReasonBadTime)},
 		{"empty GET form", "GET", "/v1/push", "", publish.ReasonBadForm},
 		{"GET form missing fields", "GET", "/v1/push?app_id=a", "", string(event.ReasonMissingField)},
+		{"POST not UTF-8", "POST", "/v1/push", strings.Replace(validPush, `"campaign":"`, "\"campaign\":\"\xff", 1), string(event.ReasonBadEncoding)},
+		{"GET form not UTF-8", "GET", "/v1/push?app_id=id%FF1&appsflyer_id=b&event_name=install&event_time=2026-11-26+09:00:00&platform=ios", "", string(event.ReasonBadEncoding)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
