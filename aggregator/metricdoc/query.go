@@ -41,8 +41,9 @@ const (
 const GranularityAuto = "auto"
 
 // Query is the JSON model of one plugin query (a panel target or an alert
-// rule's data node). Unknown fields other than Grafana's own (refId,
-// datasource, intervalMs, maxDataPoints, hide, key, queryType) are rejected.
+// rule's data node). A key that looks like a misspelling of one of these is
+// rejected; other unknown keys are ones Grafana adds to every target (refId,
+// datasource, intervalMs, ... and whatever a newer Grafana adds) and ignored.
 type Query struct {
 	QueryType QueryType `json:"queryType"`
 

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"reflect"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
@@ -15,7 +18,7 @@ import (
 )
 
 // wire is the JSON of a query: the contract's model plus the fields
-// Grafana adds to every target. Anything else is rejected.
+// Grafana adds to every target. Other keys are sorted by ownKeys.
 type wire struct {
 	metricdoc.Query
 	// Filters shadows the contract's field so that each dimension's value
@@ -40,7 +43,11 @@ type wire struct {
 func Parse(dq backend.DataQuery, d Defaults) (Query, error) {
 	var w wire
 	if len(bytes.TrimSpace(dq.JSON)) > 0 {
-		dec := json.NewDecoder(bytes.NewReader(dq.JSON))
+		js, err := ownKeys(dq.JSON)
+		if err != nil {
+			return Query{}, err
+		}
+		dec := json.NewDecoder(bytes.NewReader(js))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&w); err != nil {
 			return Query{}, decodeError(err)
@@ -286,4 +293,106 @@ func Auto(rng, interval time.Duration, maxDataPoints int64) metricdoc.Granularit
 		return metricdoc.Day
 	}
 	return metricdoc.Hour
+}
+
+// wireKeys are the JSON keys of the query model and of the fields Grafana
+// is known to add to targets; both are decoded strictly. modelKeys are the
+// model's alone: near-misses of those are mistakes.
+var (
+	wireKeys  = jsonKeys(reflect.TypeFor[wire]())
+	modelKeys = append(jsonKeys(reflect.TypeFor[metricdoc.Query]()), "live")
+)
+
+func jsonKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		if f.Anonymous {
+			keys = append(keys, jsonKeys(f.Type)...)
+			continue
+		}
+		if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" && !slices.Contains(keys, name) {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}
+
+// ownKeys returns the query JSON without the keys that belong to neither our
+// model nor the list Grafana is known to send. A key that looks like one of
+// ours (same letters up to case, '_' and '-', or one or two edits away) is a
+// mistake in our model and rejected; any other key is one a newer Grafana
+// adds to every target, and ignoring it keeps panels and alert rules working
+// across Grafana upgrades.
+func ownKeys(js []byte) ([]byte, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(js, &obj); err != nil {
+		return js, nil // the strict decoder reports it with its position
+	}
+	foreign := false
+	for k := range obj {
+		if slices.Contains(wireKeys, k) {
+			continue
+		}
+		if like := lookalike(k); like != "" {
+			return nil, badf("unknown query field %q (did you mean %q?)", k, like)
+		}
+		delete(obj, k)
+		foreign = true
+	}
+	if !foreign {
+		return js, nil
+	}
+	out, err := json.Marshal(obj)
+	if err != nil {
+		return nil, badf("query is not valid JSON: %v", err)
+	}
+	return out, nil
+}
+
+// lookalike returns the model key that k is probably a misspelling of.
+func lookalike(k string) string {
+	norm := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r == '_' || r == '-' {
+				return -1
+			}
+			return unicode.ToLower(r)
+		}, s)
+	}
+	nk := norm(k)
+	for _, m := range modelKeys {
+		nm := norm(m)
+		limit := 0 // short keys: only case, '_' and '-' differ
+		switch {
+		case len(nm) >= 8:
+			limit = 2
+		case len(nm) >= 5:
+			limit = 1
+		}
+		if nk == nm || editDistance(nk, nm) <= limit {
+			return m
+		}
+	}
+	return ""
+}
+
+// editDistance is the Levenshtein distance of two short ASCII-ish keys.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

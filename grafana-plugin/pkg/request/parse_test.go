@@ -32,6 +32,11 @@ func TestParseAccepts(t *testing.T) {
 			want: Query{Type: metricdoc.QueryMetrics, Measure: metricdoc.MeasureInstalls, Granularity: metricdoc.Hour, Format: metricdoc.FormatTimeSeries},
 		},
 		{
+			name: "fields a newer Grafana adds to targets are ignored",
+			js:   `{"refId":"A","editorMode":"builder","timeRange":{"from":"now-6h","to":"now"},"panelId":7,"queryType":"metrics","measure":"events"}`,
+			want: Query{Type: metricdoc.QueryMetrics, Measure: metricdoc.MeasureEvents, Granularity: metricdoc.Hour, Format: metricdoc.FormatTimeSeries},
+		},
+		{
 			name: "filters expand macros and multi-value variables",
 			js:   `{"queryType":"metrics","measure":"events","granularity":"day","filters":{"campaign":["{b,a}","promo-${__to:date:YYYY-MM-DD}","a"],"app_id":"[\"id1\",\"id2\"]","platform":["$__all"]},"groupBy":["campaign"],"topN":5,"cumulative":true,"format":"table"}`,
 			want: Query{
@@ -90,7 +95,9 @@ func TestParseRejects(t *testing.T) {
 		{"operator string as value", `{"filters":{"campaign":["$gt"]}}`, `filters.campaign value "$gt" starts with '$'`},
 		{"unexpanded variable", `{"filters":{"campaign":["$campaign"]}}`, `value "$campaign" starts with '$'`},
 		{"unknown dimension", `{"filters":{"country":["DE"]}}`, `filter key "country" is not a dimension`},
-		{"unknown field", `{"collection":"users"}`, `unknown query field "collection"`},
+		{"misspelled field", `{"measures":"installs"}`, `unknown query field "measures" (did you mean "measure"?)`},
+		{"field in another case", `{"group_by":["campaign"]}`, `unknown query field "group_by" (did you mean "groupBy"?)`},
+		{"field two edits away", `{"cumulativ":true,"formt":"table"}`, `unknown query field`},
 		{"wrong type", `{"topN":"5"}`, `query field "topN" must be of type int`},
 		{"oversized list", `{"filters":{"campaign":[` + many + `]}}`, "more than the limit of 1000"},
 		{"unknown measure", `{"measure":"clicks"}`, `measure "clicks" is not one of`},
