@@ -18,9 +18,13 @@ type Options struct {
 	Kafka publish.Options
 	Push  push.Options
 	Pull  pull.Options
-	// DisablePush turns the push receiver off (Push.Addr then serves only
-	// /healthz and /metrics). Default false (on).
+	// DisablePush turns the push receiver off. Default false (on).
 	DisablePush bool
+	// OpsAddr is the listen address of /healthz, /readyz and /metrics, kept
+	// apart from the push port so that what faces AppsFlyer exposes neither
+	// readiness nor metrics. Empty: no such listener, except that with the
+	// receiver off Push.Addr serves them. Default empty.
+	OpsAddr string
 	// SkipTopicCreation skips creating the topics at start. Default false.
 	SkipTopicCreation bool
 	// ProgressInterval is how often events/s per source is logged;
@@ -46,7 +50,7 @@ const (
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	o.Kafka.RegisterFlags(fs)
 	fs.BoolVar(&o.SkipTopicCreation, FlagSkipTopicCreation, false, "do not create the topics at start")
-	settings.Not(fs, &o.DisablePush, FlagPushEnabled, true, "run the push receiver (off: --push.addr serves only /healthz and /metrics)")
+	settings.Not(fs, &o.DisablePush, FlagPushEnabled, true, "run the push receiver (off and --http.addr empty: --push.addr serves only /healthz, /readyz and /metrics)")
 	o.Push.RegisterFlags(fs)
 	o.Pull.RegisterFlags(fs)
 	settings.OffDuration(fs, &o.ProgressInterval, FlagProgressInterval, 10*time.Second, "log events/s per source this often; 0 = never")

@@ -30,6 +30,8 @@ type Deps struct {
 	// PushListener, when set, is used instead of listening on Push.Addr
 	// (tests and the all-in-one mode pick a free port this way).
 	PushListener net.Listener
+	// OpsListener, when set, is used instead of listening on OpsAddr.
+	OpsListener net.Listener
 	// Clock for the poller. Default pull.RealClock.
 	Clock pull.Clock
 }
@@ -69,48 +71,53 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	var metrics http.Handler
+	if deps.Gatherer != nil {
+		metrics = promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{})
+	}
+	// ops is what the internal listener serves: the receiver's readiness
+	// (Kafka reachable, not draining) or, pull only, liveness and metrics.
+	ops := opsHandler(metrics)
+	opsLn, err := listen(deps.OpsListener, opts.OpsAddr, "ops.addr")
+	if err != nil {
+		return err
+	}
+
 	if !opts.DisablePush {
-		var err error
 		producer, err = publish.NewProducer(opts.Kafka, metricdoc.SourcePush, pm, log, deps.Registerer, nil)
 		if err != nil {
+			closeListener(opsLn)
 			return err
-		}
-		var metrics http.Handler
-		if deps.Gatherer != nil {
-			metrics = promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{})
 		}
 		recv, err := push.New(opts.Push, push.Deps{Publisher: producer, Log: log.With("part", "push"),
 			Registerer: deps.Registerer, Ready: producer.Ping, Metrics: metrics})
 		if err != nil {
+			closeListener(opsLn)
 			_ = closeProducer(producer, opts.StopTimeout)
 			return err
 		}
-		ln := deps.PushListener
-		if ln == nil {
-			if ln, err = net.Listen("tcp", opts.Push.Addr); err != nil {
-				_ = closeProducer(producer, opts.StopTimeout)
-				return fmt.Errorf("push receiver listen %s: %w", opts.Push.Addr, err)
-			}
+		ln, err := listen(deps.PushListener, opts.Push.Addr, "push receiver")
+		if err != nil {
+			closeListener(opsLn)
+			_ = closeProducer(producer, opts.StopTimeout)
+			return err
 		}
+		ops = recv.OpsHandler()
 		wg.Go(func() {
 			if err := recv.Serve(ctx, ln); err != nil {
 				fail(err)
 				cancel() // the receiver is the service's front door
 			}
 		})
-	}
-
-	if opts.DisablePush {
-		// Pull only: still serve /healthz and /metrics on the same address.
-		ln := deps.PushListener
-		if ln == nil {
-			var err error
-			if ln, err = net.Listen("tcp", opts.Push.Addr); err != nil {
-				return fmt.Errorf("push.addr %s (ops endpoints): %w", opts.Push.Addr, err)
-			}
+	} else if opsLn == nil {
+		// Pull only and no ops listener: serve them on the push address.
+		if opsLn, err = listen(deps.PushListener, opts.Push.Addr, "push.addr (ops endpoints)"); err != nil {
+			return err
 		}
+	}
+	if opsLn != nil {
 		wg.Go(func() {
-			if err := serveOps(ctx, ln, deps.Gatherer); err != nil {
+			if err := serveOps(ctx, opsLn, ops); err != nil {
 				fail(err)
 				cancel()
 			}
@@ -140,14 +147,40 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 	return errors.Join(runErr, closeProducer(producer, opts.StopTimeout))
 }
 
-// serveOps serves /healthz and /metrics until ctx ends.
-func serveOps(ctx context.Context, ln net.Listener, g prometheus.Gatherer) error {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	if g != nil {
-		mux.Handle("/metrics", promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
+// listen returns ln if set, else listens on addr; neither means no listener.
+func listen(ln net.Listener, addr, what string) (net.Listener, error) {
+	if ln != nil || addr == "" {
+		return ln, nil
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s listen %s: %w", what, addr, err)
+	}
+	return ln, nil
+}
+
+func closeListener(ln net.Listener) {
+	if ln != nil {
+		_ = ln.Close()
+	}
+}
+
+// opsHandler serves /healthz, /readyz (always ready: nothing to wait for
+// without the receiver) and, if given, /metrics.
+func opsHandler(metrics http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	ok := func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) }
+	mux.HandleFunc("/healthz", ok)
+	mux.HandleFunc("/readyz", ok)
+	if metrics != nil {
+		mux.Handle("/metrics", metrics)
+	}
+	return mux
+}
+
+// serveOps serves h on ln until ctx ends.
+func serveOps(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

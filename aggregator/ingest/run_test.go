@@ -72,6 +72,10 @@ func TestRunPushAndPull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	opsLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	reg := prometheus.NewRegistry()
 	opts := Options{
 		Kafka: publish.Options{Brokers: k.Brokers(), RawPartitions: 2},
@@ -83,7 +87,7 @@ func TestRunPushAndPull(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, opts, Deps{Log: slog.New(slog.DiscardHandler), Registerer: reg, Gatherer: reg, PushListener: ln, Clock: clock})
+		done <- Run(ctx, opts, Deps{Log: slog.New(slog.DiscardHandler), Registerer: reg, Gatherer: reg, PushListener: ln, OpsListener: opsLn, Clock: clock})
 	}()
 
 	body := `{"app_id":"` + app + `","appsflyer_id":"push-1","event_name":"install","event_time":"2026-11-02 02:30:00.000","platform":"ios"}`
@@ -103,11 +107,20 @@ func TestRunPushAndPull(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("push answered %d", resp.StatusCode)
 	}
-	m, err := http.Get("http://" + ln.Addr().String() + "/metrics")
-	if err != nil || m.StatusCode != 200 {
-		t.Fatalf("/metrics: %v %v", err, m)
+	// Readiness and metrics are on the internal listener, not the push port.
+	for addr, want := range map[string]int{
+		opsLn.Addr().String() + "/metrics": 200, opsLn.Addr().String() + "/readyz": 200,
+		ln.Addr().String() + "/metrics": 404, ln.Addr().String() + "/readyz": 404,
+	} {
+		m, err := http.Get("http://" + addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Body.Close()
+		if m.StatusCode != want {
+			t.Errorf("%s: %d, want %d", addr, m.StatusCode, want)
+		}
 	}
-	m.Body.Close()
 
 	bySource := map[string]int{}
 	cl, err := kgo.NewClient(kgo.SeedBrokers(k.Brokers()...), kgo.ConsumeTopics(metricdoc.TopicRawEvents),

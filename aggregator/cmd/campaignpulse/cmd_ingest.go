@@ -29,6 +29,9 @@ func runIngest(ctx context.Context, args []string, log *slog.Logger) error {
 	)
 	o.RegisterFlags(fs)
 	pull.RegisterBackfillFlags(fs, &from, &to)
+	// The process's own listener, like aggregate's: library callers (make run, tests) leave
+	// Options.OpsAddr empty and serve metrics their own way.
+	fs.StringVar(&o.OpsAddr, "http.addr", ":9464", "listen address of /healthz, /readyz and /metrics; keep it off published ports (empty: none)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

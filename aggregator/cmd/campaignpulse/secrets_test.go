@@ -40,7 +40,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 		}},
 		{"ingest", runIngest, []string{
 			"--kafka.brokers", dead,
-			"--push.addr", "127.0.0.1:0", "--push.token", pushToken,
+			"--push.addr", "127.0.0.1:0", "--http.addr", "127.0.0.1:0", "--push.token", pushToken,
 			"--appsflyer.base-url", "http://" + dead, "--appsflyer.token", pullToken, "--pull.apps", "id123456789",
 		}},
 	}

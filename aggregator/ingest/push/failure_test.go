@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,8 @@ func TestKafkaDownAnswers503(t *testing.T) {
 	if got := status(w.do("POST", "/v1/push", validPush, authed)); got != 503 {
 		t.Fatalf("kafka closed: status %d, want 503", got)
 	}
-	rec := w.do("GET", "/readyz", "", nil)
+	rec := httptest.NewRecorder()
+	w.recv.OpsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
 	if status(rec) != 503 {
 		t.Fatalf("readyz with kafka down: %d", status(rec))
 	}
@@ -101,14 +103,15 @@ func TestSlowBodyTimesOut(t *testing.T) {
 func TestServeHealthAndGracefulStop(t *testing.T) {
 	w := newWorld(t, nil)
 	addr, stop := serve(t, w)
-	for _, p := range []string{"/healthz", "/readyz"} {
+	// The push port faces AppsFlyer: liveness only, no readiness or metrics.
+	for p, want := range map[string]int{"/healthz": 200, "/readyz": 404, "/metrics": 404} {
 		resp, err := http.Get("http://" + addr + p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s: %d", p, resp.StatusCode)
+		if resp.StatusCode != want {
+			t.Fatalf("%s on the push port: %d, want %d", p, resp.StatusCode, want)
 		}
 	}
 	req, _ := http.NewRequest("POST", "http://"+addr+"/v1/push", strings.NewReader(validPush))

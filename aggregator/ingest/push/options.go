@@ -62,7 +62,7 @@ const (
 // RegisterFlags registers every setting of o on fs with its default and
 // help; it is also where DefaultOptions takes the defaults from.
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&o.Addr, FlagAddr, ":8080", "listen address of the push receiver (also /healthz, /readyz, /metrics)")
+	fs.StringVar(&o.Addr, FlagAddr, ":8080", "listen address of the push receiver (the push path and /healthz only)")
 	fs.StringVar(&o.Path, FlagPath, "/v1/push", "postback path: POST JSON or GET query form")
 	fs.StringVar(&o.TokenHeader, FlagTokenHeader, "Authorization", "header AppsFlyer sends the push token in (Push API token_name)")
 	settings.Secret(fs, &o.Token, FlagToken, "", "expected push token (prefer CAMPAIGNPULSE_PUSH_TOKEN_FILE)", "file holding the push token; wins over --push.token")

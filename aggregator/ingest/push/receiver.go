@@ -34,7 +34,7 @@ type Deps struct {
 	Registerer prometheus.Registerer
 	// Ready reports whether Kafka is reachable, for /readyz. Optional.
 	Ready func(context.Context) error
-	// Metrics serves /metrics when set.
+	// Metrics serves /metrics on OpsHandler when set.
 	Metrics http.Handler
 	// Now is the clock for latency metrics. Default time.Now.
 	Now func() time.Time
@@ -64,17 +64,29 @@ func New(opts Options, deps Deps) (*Receiver, error) {
 	return &Receiver{opts: opts, deps: deps, auth: newTokenCheck(opts), m: newMetrics(deps.Registerer)}, nil
 }
 
-// Handler routes the push path, /healthz, /readyz and (if given) /metrics.
+// Handler routes the push path and /healthz (for a load balancer or TLS
+// proxy in front). It is what faces AppsFlyer, so it serves neither /readyz
+// nor /metrics: those are on OpsHandler, for an internal listener.
 func (r *Receiver) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(r.opts.Path, r)
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") })
+	mux.HandleFunc("/healthz", healthz)
+	return mux
+}
+
+// OpsHandler routes /healthz, /readyz and (if given) /metrics, for a
+// listener on the internal network only.
+func (r *Receiver) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", healthz)
 	mux.HandleFunc("/readyz", r.ready)
 	if r.deps.Metrics != nil {
 		mux.Handle("/metrics", r.deps.Metrics)
 	}
 	return mux
 }
+
+func healthz(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok\n") }
 
 func (r *Receiver) ready(w http.ResponseWriter, req *http.Request) {
 	if r.draining.Load() {

@@ -32,11 +32,12 @@ func TestPushReceiverNeverAcksWhatKafkaLost(t *testing.T) {
 	}
 	addr := freeAddr(t)
 	const token = "brokerfault-token"
-	ingest := startIngest(t, bin, b.Addr(), addr, token)
+	opsAddr := freeAddr(t)
+	ingest := startIngest(t, bin, b.Addr(), addr, opsAddr, token)
 
 	target := PushTarget{URL: "http://" + addr + "/v1/push", Token: token}
 	hc := &http.Client{Timeout: 40 * time.Second} // > --push.write-timeout: the receiver answers first
-	waitReady(ctx, t, hc, "http://"+addr+"/readyz")
+	waitReady(ctx, t, hc, "http://"+opsAddr+"/readyz")
 
 	l := NewLedger()
 	stats := &PushStats{}
@@ -78,14 +79,14 @@ type ingestProc struct {
 	done chan error
 }
 
-func startIngest(t *testing.T, bin, brokers, addr, token string) *ingestProc {
+func startIngest(t *testing.T, bin, brokers, addr, opsAddr, token string) *ingestProc {
 	t.Helper()
 	logf, err := os.Create(filepath.Join(t.TempDir(), "ingest.log"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, "ingest", "--kafka.brokers", brokers, "--kafka.skip-topic-creation",
-		"--push.addr", addr, "--push.produce-timeout", "3s", "--kafka.delivery-timeout", "5s")
+		"--push.addr", addr, "--http.addr", opsAddr, "--push.produce-timeout", "3s", "--kafka.delivery-timeout", "5s")
 	cmd.Env = append(os.Environ(), "CAMPAIGNPULSE_PUSH_TOKEN="+token)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
