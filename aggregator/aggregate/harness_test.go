@@ -338,6 +338,9 @@ func (w *world) check(tr truth) {
 		if sum := cp.Counted + cp.Duplicates + cp.TooLate + cp.DeadLettered + cp.Skipped; sum != cp.Offset {
 			w.t.Errorf("partition %d: checkpoint offset %d, but outcomes + skipped = %d (%+v)", cp.Partition, cp.Offset, sum, cp)
 		}
+		if cp.TimeZone != w.loc.String() {
+			w.t.Fatalf("checkpoint of partition %d records time zone %q, the aggregator runs in %q", cp.Partition, cp.TimeZone, w.loc)
+		}
 		acc[outCounted] += cp.Counted
 		acc[outDuplicate] += cp.Duplicates
 		acc[outTooLate] += cp.TooLate

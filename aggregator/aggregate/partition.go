@@ -189,7 +189,7 @@ func (ps *partState) finalizable(g metricdoc.Granularity) []*window {
 func (ps *partState) checkpoint(topic string, now time.Time) metricdoc.Checkpoint {
 	cp := metricdoc.Checkpoint{
 		Topic: topic, Partition: ps.p, Offset: ps.next, Watermark: ps.watermark(),
-		FinalizedHour: ps.finalH, FinalizedDay: ps.finalD, UpdatedAt: now,
+		FinalizedHour: ps.finalH, FinalizedDay: ps.finalD, UpdatedAt: now, TimeZone: ps.rules.loc.String(),
 		Counted: ps.tally.counts[outCounted], Duplicates: ps.tally.counts[outDuplicate],
 		TooLate: ps.tally.counts[outTooLate], DeadLettered: ps.tally.counts[outDeadLettered],
 		Skipped: ps.tally.skipped,

@@ -160,6 +160,9 @@ type Checkpoint struct {
 	FinalizedHour time.Time `bson:"finalized_hour"`
 	FinalizedDay  time.Time `bson:"finalized_day"`
 	UpdatedAt     time.Time `bson:"updated_at"`
+	// TimeZone is the IANA zone of the aggregator's day windows, so that a
+	// reader (the plugin's health check) can tell when its own zone differs.
+	TimeZone string `bson:"time_zone,omitempty"`
 	// Counted, Duplicates, TooLate and DeadLettered count the partition's
 	// records before Offset by outcome, so the accounting identity
 	// (records = counted + duplicates + too_late + dead_lettered) survives

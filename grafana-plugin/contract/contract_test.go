@@ -23,8 +23,12 @@ import (
 func TestCheckHealth(t *testing.T) {
 	h := need(t)
 	ctx := context.Background()
-	check := func(id int64, db string) *backend.CheckHealthResult {
-		resp, err := h.diag.CheckHealth(ctx, &pluginv2.CheckHealthRequest{PluginContext: backend.ToProto().PluginContext(h.pluginContext(id, db))})
+	check := func(id int64, db string, tz ...string) *backend.CheckHealthResult {
+		pc := h.pluginContext(id, db)
+		if len(tz) > 0 {
+			pc = h.pluginContextIn(id, db, tz[0])
+		}
+		resp, err := h.diag.CheckHealth(ctx, &pluginv2.CheckHealthRequest{PluginContext: backend.ToProto().PluginContext(pc)})
 		if err != nil {
 			t.Fatalf("CheckHealth over gRPC: %v", err)
 		}
@@ -36,6 +40,11 @@ func TestCheckHealth(t *testing.T) {
 		if good.Status != backend.HealthStatusOk || !strings.Contains(good.Message, want) {
 			t.Errorf("seeded database: %v %q lacks %q", good.Status, good.Message, want)
 		}
+	}
+	// The seeded aggregator cut its days in UTC (its checkpoints say so).
+	berlin := check(3, database, "Europe/Berlin")
+	if berlin.Status != backend.HealthStatusError || !strings.Contains(berlin.Message, `time zone mismatch: jsonData.timeZone is "Europe/Berlin" but the aggregator cuts day windows in UTC`) {
+		t.Errorf("datasource in another zone than the aggregator: %v %q", berlin.Status, berlin.Message)
 	}
 	bad := check(2, "empty_db")
 	if bad.Status != backend.HealthStatusError || !strings.Contains(bad.Message, `"empty_db" lacks collection(s) live_metrics, hourly_metrics, daily_metrics, checkpoints, freshness`) {

@@ -173,11 +173,16 @@ func (h *harness) stop() {
 // pluginContext is what Grafana sends with every call for a datasource;
 // id selects the instance (one per datasource), database its MongoDB db.
 func (h *harness) pluginContext(id int64, database string) backend.PluginContext {
+	return h.pluginContextIn(id, database, "UTC")
+}
+
+// pluginContextIn is pluginContext with the datasource's jsonData.timeZone.
+func (h *harness) pluginContextIn(id int64, database, timeZone string) backend.PluginContext {
 	js, _ := json.Marshal(plugin.Settings{
 		MongoDatabase:      database,
 		KafkaBrokers:       h.kafka.Brokers()[0],
 		KafkaConsumerGroup: consumerGroup,
-		TimeZone:           "UTC",
+		TimeZone:           timeZone,
 	})
 	return backend.PluginContext{
 		OrgID:    1,

@@ -187,6 +187,7 @@ func (s *seed) seedMongo(ctx context.Context, db *mongo.Database) error {
 		cps = append(cps, metricdoc.Checkpoint{
 			ID: metricdoc.CheckpointID(metricdoc.TopicRawEvents, p), Topic: metricdoc.TopicRawEvents, Partition: p,
 			Offset: 1000, Watermark: s.now, FinalizedHour: s.finHour[p], FinalizedDay: s.today, UpdatedAt: s.now,
+			TimeZone: "UTC",
 		})
 	}
 	fresh := []any{

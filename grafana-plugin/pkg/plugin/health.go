@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,13 +87,37 @@ func (ds *Datasource) checkMongo(ctx context.Context, h *health) {
 		h.note("%s: %s", metricdoc.CollLive, ds.liveTTLState(ctx))
 	}
 	if found[metricdoc.CollCheckpoints] {
-		hour, errH := ds.finalizedThrough(ctx, metricdoc.Hour)
-		day, errD := ds.finalizedThrough(ctx, metricdoc.Day)
-		if errH == nil && errD == nil {
+		if cps, err := ds.checkpoints(ctx); err == nil {
+			hour, day := metricdoc.FinalizedThrough(cps, metricdoc.Hour), metricdoc.FinalizedThrough(cps, metricdoc.Day)
 			h.note("finalized through %s (hour), %s (day)", formatTime(hour), formatTime(day))
+			ds.checkTimeZone(cps, h)
 		}
 	}
 	h.details["mongo"] = map[string]any{"database": db, "collections": colls}
+}
+
+// checkTimeZone compares the datasource's zone with the zone the aggregator
+// cut its day windows in (recorded in each checkpoint): when they differ,
+// "today" starts at a different hour in the panels than in the data and
+// every daily number is wrong without any error.
+func (ds *Datasource) checkTimeZone(cps []metricdoc.Checkpoint, h *health) {
+	var zones []string
+	for _, cp := range cps {
+		if cp.TimeZone != "" && !slices.Contains(zones, cp.TimeZone) {
+			zones = append(zones, cp.TimeZone)
+		}
+	}
+	if len(zones) == 0 {
+		return // checkpoints written before the zone was recorded
+	}
+	slices.Sort(zones)
+	h.details["aggregatorTimeZones"] = zones
+	if len(zones) == 1 && zones[0] == ds.cfg.TimeZone {
+		return
+	}
+	h.problem("time zone mismatch: jsonData.timeZone is %q but the aggregator cuts day windows in %s (recorded in its checkpoints): "+
+		"set both from one setting (CAMPAIGNPULSE_TIMEZONE in the compose deployment), else daily numbers start at the wrong hour",
+		ds.cfg.TimeZone, strings.Join(zones, ", "))
 }
 
 // liveTTLState says whether live_metrics has the TTL index on expire_at

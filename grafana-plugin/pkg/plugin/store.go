@@ -17,17 +17,26 @@ import (
 // checkpoints (one per consumed partition, whatever the topic is named).
 // Zero when there are no checkpoints yet.
 func (ds *Datasource) finalizedThrough(ctx context.Context, g metricdoc.Granularity) (time.Time, error) {
+	cps, err := ds.checkpoints(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return metricdoc.FinalizedThrough(cps, g), nil
+}
+
+// checkpoints reads the aggregator's checkpoint of every partition.
+func (ds *Datasource) checkpoints(ctx context.Context) ([]metricdoc.Checkpoint, error) {
 	ctx, cancel := context.WithTimeout(ctx, ds.cfg.maxTime)
 	defer cancel()
 	cur, err := ds.db.Collection(metricdoc.CollCheckpoints).Find(ctx, bson.D{})
 	if err != nil {
-		return time.Time{}, downstream("read checkpoints", err)
+		return nil, downstream("read checkpoints", err)
 	}
 	var cps []metricdoc.Checkpoint
 	if err := cur.All(ctx, &cps); err != nil {
-		return time.Time{}, downstream("read checkpoints", err)
+		return nil, downstream("read checkpoints", err)
 	}
-	return metricdoc.FinalizedThrough(cps, g), nil
+	return cps, nil
 }
 
 // aggregate runs a planned pipeline. The context deadline makes the driver
