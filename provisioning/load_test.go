@@ -23,7 +23,36 @@ const (
 	makefile       = "../Makefile"
 	typesTS        = "../grafana-plugin/src/types.ts"
 	exprUID        = "__expr__"
+	promUID        = "prometheus" // the provisioned Prometheus datasource
+	metricsDoc     = "../docs/metrics.md"
 )
+
+// grafanaEnv is the environment docker-compose.yml gives Grafana, for the
+// $VAR references Grafana expands in provisioning files.
+var grafanaEnv = map[string]string{"CAMPAIGNPULSE_TIMEZONE": "UTC"}
+
+// expandEnv expands $VAR, ${VAR} and $__env{VAR} as Grafana's provisioning
+// does; $__file{...} is left alone.
+func expandEnv(v string) string {
+	return envRef.ReplaceAllStringFunc(v, func(ref string) string {
+		name := envRef.FindStringSubmatch(ref)
+		return grafanaEnv[name[1]+name[2]+name[3]]
+	})
+}
+
+var envRef = regexp.MustCompile(`\$__env\{([A-Za-z0-9_]+)\}|\$\{([A-Za-z0-9_]+)\}|\$([A-Za-z][A-Za-z0-9_]*)`)
+
+// expandedJSONData is a datasource's jsonData after Grafana's expansion.
+func expandedJSONData(raw map[string]any) map[string]any {
+	out := make(map[string]any, len(raw))
+	for k, v := range raw {
+		if s, ok := v.(string); ok {
+			v = expandEnv(s)
+		}
+		out[k] = v
+	}
+	return out
+}
 
 // uidPattern is Grafana's rule for datasource, dashboard and rule UIDs
 // (pkg/util/shortid_generator.go); longer UIDs have put Grafana into a
@@ -168,6 +197,19 @@ type panel struct {
 	TimeFrom   string            `json:"timeFrom"`
 	Targets    []json.RawMessage `json:"targets"`
 	Panels     []panel           `json:"panels"` // collapsed rows
+	Options    struct {
+		SortBy []struct {
+			DisplayName string `json:"displayName"`
+		} `json:"sortBy"`
+	} `json:"options"`
+	FieldConfig struct {
+		Overrides []struct {
+			Matcher struct {
+				ID      string `json:"id"`
+				Options any    `json:"options"`
+			} `json:"matcher"`
+		} `json:"overrides"`
+	} `json:"fieldConfig"`
 }
 
 // allPanels flattens rows.

@@ -66,11 +66,22 @@ func TestDatasourceProvisioning(t *testing.T) {
 			if !uidPattern.MatchString(ds.UID) {
 				t.Errorf("datasource %q: uid %q is not 1-40 chars of [a-zA-Z0-9_-]", ds.Name, ds.UID)
 			}
+			if ds.Type == "prometheus" {
+				// deploy/prometheus/prometheus.yml's server, as compose names it.
+				if ds.UID != promUID || ds.URL != "http://prometheus:9090" || ds.Access != "proxy" {
+					t.Errorf("prometheus datasource: uid %q url %q access %q, want %q, http://prometheus:9090, proxy", ds.UID, ds.URL, ds.Access, promUID)
+				}
+				continue
+			}
 			if ds.Type != plugin.PluginID {
-				t.Errorf("datasource %q: type %q, want %q", ds.Name, ds.Type, plugin.PluginID)
+				t.Errorf("datasource %q: type %q, want %q or prometheus", ds.Name, ds.Type, plugin.PluginID)
+			}
+			// One time-zone setting for the aggregator, the datasource and the dashboards.
+			if tz := ds.JSONData["timeZone"]; tz != "$CAMPAIGNPULSE_TIMEZONE" {
+				t.Errorf("datasource %q: jsonData.timeZone %v, want $CAMPAIGNPULSE_TIMEZONE (the setting compose also gives the aggregator)", ds.Name, tz)
 			}
 			// The backend rejects unknown jsonData keys: decode as it does.
-			js, _ := json.Marshal(ds.JSONData)
+			js, _ := json.Marshal(expandedJSONData(ds.JSONData))
 			dec := json.NewDecoder(bytes.NewReader(js))
 			dec.DisallowUnknownFields()
 			var s plugin.Settings
@@ -143,7 +154,7 @@ var varRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
 
 func TestDashboards(t *testing.T) {
 	w := load(t)
-	tz := provisionedSettings(t, w).TimeZone
+	series := documentedSeries(t)
 	uids, titles := map[string]string{}, map[string]string{}
 	for _, d := range w.dashboards {
 		t.Run(d.file, func(t *testing.T) {
@@ -163,9 +174,18 @@ func TestDashboards(t *testing.T) {
 			if r, err := time.ParseDuration(d.Refresh); err != nil || r > 30*time.Second || r < 5*time.Second {
 				t.Errorf("refresh %q, want 5s..30s (Grafana's floor is 5s)", d.Refresh)
 			}
-			// "now/d" panels must mean the same day as the backend's day windows.
-			if !strings.EqualFold(d.Timezone, tz) {
-				t.Errorf("timezone %q, the datasource's day windows are in %q", d.Timezone, tz)
+			// Campaign dashboards are looked at all day on shared screens: 30 s is fresh
+			// enough for windows flushed every second and keeps the query load down.
+			if d.UID == "campaignpulse-campaigns-live" || d.UID == "campaignpulse-app-overview" {
+				if d.Refresh != "30s" {
+					t.Errorf("refresh %q, want 30s for a campaign dashboard", d.Refresh)
+				}
+			}
+			// "now/d" panels must mean the same day as the backend's day windows: the
+			// dashboards follow Grafana's default zone, which compose sets from the same
+			// CAMPAIGNPULSE_TIMEZONE as the aggregator and the datasource (deploy tests).
+			if d.Timezone != "" {
+				t.Errorf("timezone %q, want \"\" (Grafana's default zone, set from CAMPAIGNPULSE_TIMEZONE)", d.Timezone)
 			}
 			if !strings.HasPrefix(d.Time.From, "now") || d.Time.To != "now" {
 				t.Errorf("time %q..%q, want a relative range ending now", d.Time.From, d.Time.To)
@@ -183,6 +203,10 @@ func TestDashboards(t *testing.T) {
 				}
 				ids[p.ID] = true
 				if p.Type == "row" {
+					continue
+				}
+				if p.Datasource != nil && p.Datasource.UID == promUID {
+					checkPromPanel(t, w, p, series)
 					continue
 				}
 				if !w.ourDS(p.Datasource) {
@@ -203,6 +227,58 @@ func TestDashboards(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkPromPanel checks a panel on the provisioned Prometheus datasource:
+// every target has a PromQL expression and names only series that
+// docs/metrics.md documents (which docs/metrics_test.go keeps exported).
+func checkPromPanel(t *testing.T, w *world, p panel, series map[string]bool) {
+	t.Helper()
+	if w.datasources[promUID] != "prometheus" {
+		t.Errorf("panel %q uses datasource %q, which is not provisioned as a prometheus datasource", p.Title, promUID)
+	}
+	for _, raw := range p.Targets {
+		var tgt struct {
+			RefID      string `json:"refId"`
+			Expr       string `json:"expr"`
+			Datasource *dsRef `json:"datasource"`
+		}
+		if err := json.Unmarshal(raw, &tgt); err != nil || tgt.Expr == "" || tgt.RefID == "" {
+			t.Errorf("panel %q: target without refId or expr: %s", p.Title, raw)
+			continue
+		}
+		if tgt.Datasource != nil && tgt.Datasource.UID != promUID {
+			t.Errorf("panel %q target %s: datasource %q, the panel's is %q", p.Title, tgt.RefID, tgt.Datasource.UID, promUID)
+		}
+		names := promSeries.FindAllString(tgt.Expr, -1)
+		if len(names) == 0 {
+			t.Errorf("panel %q target %s reads no campaignpulse series: %s", p.Title, tgt.RefID, tgt.Expr)
+		}
+		for _, n := range names {
+			if !series[strings.TrimSuffix(n, "_bucket")] {
+				t.Errorf("panel %q target %s: %s is not in docs/metrics.md", p.Title, tgt.RefID, n)
+			}
+		}
+	}
+}
+
+var promSeries = regexp.MustCompile(`campaignpulse_[a-z0-9_]+`)
+
+// documentedSeries are the series names of docs/metrics.md's tables.
+func documentedSeries(t *testing.T) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(metricsDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `(campaignpulse_[a-z0-9_]+)` \\|").FindAllStringSubmatch(string(b), -1) {
+		out[m[1]] = true
+	}
+	if len(out) == 0 {
+		t.Fatal("docs/metrics.md lists no series")
+	}
+	return out
 }
 
 // checkPanelFits: a time-series panel needs time series, which only

@@ -21,8 +21,15 @@ write() { # name value
 	echo "created deploy/secrets/$1"
 }
 
-for name in mongo_root_password mongo_app_password mongo_grafana_password grafana_admin_password grafana_secret_key; do
+for name in mongo_root_password mongo_app_password mongo_grafana_password grafana_admin_password grafana_secret_key mongo_express_password; do
 	write "$name" "$(random)"
+done
+# Alert channels: empty means not configured (deploy/README.md, "Alerts that reach someone").
+for name in smtp_password alert_slack_webhook_url alert_webhook_url; do
+	if [[ ! -e "$name" ]]; then
+		: >"$name"
+		echo "created deploy/secrets/$name (empty: not configured)"
+	fi
 done
 write appsflyer_token "${APPSFLYER_TOKEN:-$(cat appsflyer_token.example)}"
 write push_token "${PUSH_TOKEN:-$(random)}"

@@ -14,7 +14,8 @@ import (
 )
 
 // queryFreshness reports, per app and source, the seconds since the newest
-// event the aggregator counted. The collection holds one small document per
+// event the aggregator counted (filtered by app and by source: the alert
+// rules hold push and pull to different thresholds). The collection holds one small document per
 // (app, source), so it is read whole and filtered here.
 func (ds *Datasource) queryFreshness(ctx context.Context, q request.Query) (data.Frames, error) {
 	ctx, cancel := context.WithTimeout(ctx, ds.cfg.maxTime)
@@ -27,11 +28,12 @@ func (ds *Datasource) queryFreshness(ctx context.Context, q request.Query) (data
 	if err := cur.All(ctx, &docs); err != nil {
 		return nil, downstream("read freshness", err)
 	}
-	apps, filtered := q.Filters[metricdoc.DimApp]
+	apps, byApp := q.Filters[metricdoc.DimApp]
+	sources, bySource := q.Filters[request.FilterSource]
 	now := ds.now()
 	rows := make([]frames.FreshnessRow, 0, len(docs))
 	for _, d := range docs {
-		if filtered && !slices.Contains(apps, d.AppID) {
+		if (byApp && !slices.Contains(apps, d.AppID)) || (bySource && !slices.Contains(sources, d.Source)) {
 			continue
 		}
 		rows = append(rows, frames.FreshnessRow{AppID: d.AppID, Source: d.Source, Seconds: max(now.Sub(d.LastEventAt).Seconds(), 0)})

@@ -19,17 +19,24 @@ func checkDimension(field, dim string) error {
 	return nil
 }
 
+// FilterSource is the filter key of a freshness query's source (push or
+// pull): not a window dimension, but what the freshness rows are split by.
+const FilterSource = "source"
+
 // parseFilters checks every dimension and value. A value may be a single
 // string or a list; each string is macro-expanded and, if it is a
 // multi-value template variable rendered as {a,b} or ["a","b"], split.
-func parseFilters(raw map[string]json.RawMessage, mc macro.Context) (map[string][]string, error) {
+// extra are further keys the query type accepts besides the dimensions.
+func parseFilters(raw map[string]json.RawMessage, mc macro.Context, extra ...string) (map[string][]string, error) {
 	if len(raw) == 0 {
 		return nil, nil
 	}
 	out := make(map[string][]string, len(raw))
 	for dim, msg := range raw {
-		if err := checkDimension("filter key", dim); err != nil {
-			return nil, err
+		if !slices.Contains(extra, dim) {
+			if err := checkDimension("filter key", dim); err != nil {
+				return nil, err
+			}
 		}
 		var list []string
 		var one string

@@ -78,7 +78,11 @@ func Parse(dq backend.DataQuery, d Defaults) (Query, error) {
 	}
 	mc := macro.Context{From: q.From, To: q.To, Interval: q.Interval}
 
-	filters, err := parseFilters(w.Filters, mc)
+	var extra []string
+	if q.Type == metricdoc.QueryFreshness {
+		extra = []string{FilterSource}
+	}
+	filters, err := parseFilters(w.Filters, mc, extra...)
 	if err != nil {
 		return Query{}, err
 	}
@@ -230,9 +234,17 @@ func (q *Query) lag(w metricdoc.Query, mc macro.Context, d Defaults) error {
 }
 
 func (q *Query) freshness(w metricdoc.Query) error {
-	for dim := range q.Filters {
-		if dim != metricdoc.DimApp {
-			return badf("freshness queries filter only by %s, not %s", metricdoc.DimApp, dim)
+	for dim, values := range q.Filters {
+		switch dim {
+		case metricdoc.DimApp:
+		case FilterSource:
+			for _, v := range values {
+				if v != metricdoc.SourcePush && v != metricdoc.SourcePull {
+					return badf("filters.%s value %q is not %s or %s", FilterSource, v, metricdoc.SourcePush, metricdoc.SourcePull)
+				}
+			}
+		default:
+			return badf("freshness queries filter only by %s and %s, not %s", metricdoc.DimApp, FilterSource, dim)
 		}
 	}
 	return q.rejectOthers(w, "consumerGroup", w.ConsumerGroup, "topic", w.Topic, "dimension", w.Dimension, "measure", string(w.Measure))

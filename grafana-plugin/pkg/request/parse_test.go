@@ -66,6 +66,11 @@ func TestParseAccepts(t *testing.T) {
 			want: Query{Type: metricdoc.QueryFreshness, Filters: map[string][]string{"app_id": {"x"}}},
 		},
 		{
+			name: "freshness by source",
+			js:   `{"queryType":"freshness","filters":{"source":"pull"}}`,
+			want: Query{Type: metricdoc.QueryFreshness, Filters: map[string][]string{"source": {"pull"}}},
+		},
+		{
 			name: "storage",
 			js:   `{"queryType":"storage"}`,
 			want: Query{Type: metricdoc.QueryStorage},
@@ -112,6 +117,8 @@ func TestParseRejects(t *testing.T) {
 		{"storage with filters", `{"queryType":"storage","filters":{"app_id":["x"]}}`, "filters are not used by storage queries"},
 		{"storage with measure", `{"queryType":"storage","measure":"installs"}`, "measure is not used by storage queries"},
 		{"trailing data", `{} {}`, "trailing data"},
+		{"freshness of an unknown source", `{"queryType":"freshness","filters":{"source":["email"]}}`, `filters.source value "email" is not push or pull`},
+		{"source filter outside freshness", `{"filters":{"source":["push"]}}`, `filter key "source" is not a dimension`},
 		{"empty filter", `{"filters":{"campaign":[]}}`, "filters.campaign is empty"},
 	}
 	for _, tt := range tests {
