@@ -14,19 +14,25 @@ GOTEST_TIMEOUT ?= 20m
 # Go packages of this module; npm packages can ship Go files under node_modules.
 GOPKGS = $(shell $(GO) list ./... | grep -v /node_modules/)
 
-.PHONY: all build plugin run test test-go lint fmt vet clean chaos integration fuzz
+.PHONY: all build plugin plugin-backend run test test-go lint fmt vet clean chaos integration fuzz
 
 all: build
 
 ## build: the campaignpulse binary and the Grafana plugin (backend binary + frontend in grafana-plugin/dist)
-build: $(BIN) plugin frontend-build
+build: $(BIN) plugin
 
 $(BIN): FORCE
 	$(GO) build -o $(BIN) ./aggregator/cmd/campaignpulse
 
-# plugin builds the backend binary only; plugin.json (version-stamped), the logos
-# and module.js come from the frontend build (make frontend-build).
-plugin: FORCE
+## plugin: everything docker-compose.yml mounts from grafana-plugin/dist, checked the way Grafana
+## loads it: the backend binary (linux, $(PLUGIN_ARCH)) and the frontend (plugin.json, module.js, logos)
+plugin: plugin-backend frontend-build
+	$(PLUGIN_NPM) run check:dist
+	@for f in plugin.json module.js $(notdir $(PLUGIN_BIN)); do test -s $(PLUGIN_DIST)/$$f || { echo "plugin: $(PLUGIN_DIST)/$$f missing"; exit 1; }; done
+	@echo "plugin: $(PLUGIN_DIST) ready (plugin.json, module.js, $(notdir $(PLUGIN_BIN)))"
+
+# plugin-backend: the backend binary alone (the frontend build keeps gpx_* files in dist/).
+plugin-backend: FORCE
 	@mkdir -p $(PLUGIN_DIST)
 	CGO_ENABLED=0 GOOS=linux GOARCH=$(PLUGIN_ARCH) $(GO) build -tags arrow_json_stdlib -ldflags '-w -s' -o $(PLUGIN_BIN) ./grafana-plugin/pkg
 

@@ -19,15 +19,29 @@ const (
 )
 
 // oneShots are services that run to completion; they need no healthcheck but must not restart.
-var oneShots = []string{"topics"}
+var oneShots = []string{"topics", "plugin-check"}
 
 // dataStores are services whose ports must never be published on a non-loopback address.
 var dataStores = []string{"kafka", "mongo"}
 
-// ourServices run the campaignpulse image.
-var ourServices = []string{"topics", "ingest", "aggregate"}
+// ourServices run the campaignpulse image, each one subcommand.
+var ourServices = map[string]string{"topics": "topics", "ingest": "ingest", "aggregate": "aggregate", "simulator": "simulate"}
+
+// profiles are the opt-in parts of the file; loadAll enables every one.
+var profiles = []string{"demo", "tls", "admin"}
 
 func loadProject(t *testing.T, env ...string) *types.Project {
+	t.Helper()
+	return loadProfiles(t, nil, env...)
+}
+
+// loadAll loads the file with every profile enabled.
+func loadAll(t *testing.T, env ...string) *types.Project {
+	t.Helper()
+	return loadProfiles(t, profiles, env...)
+}
+
+func loadProfiles(t *testing.T, profiles []string, env ...string) *types.Project {
 	t.Helper()
 	root, err := filepath.Abs("..")
 	if err != nil {
@@ -41,6 +55,7 @@ func loadProject(t *testing.T, env ...string) *types.Project {
 		cli.WithNormalization(true),
 		cli.WithResolvedPaths(true),
 		cli.WithConsistency(true),
+		cli.WithProfiles(profiles),
 	)
 	if err != nil {
 		t.Fatalf("compose options: %v", err)
@@ -63,25 +78,32 @@ func service(t *testing.T, p *types.Project, name string) types.ServiceConfig {
 
 func TestComposeHasTheWholePipeline(t *testing.T) {
 	p := loadProject(t)
-	want := []string{"aggregate", "grafana", "ingest", "kafka", "mongo", "prometheus", "topics"}
+	want := []string{"aggregate", "grafana", "ingest", "kafka", "mongo", "plugin-check", "prometheus", "topics"}
 	got := p.ServiceNames()
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
-		t.Fatalf("services = %v, want %v", got, want)
+		t.Fatalf("services = %v, want %v (profile services must stay opt-in)", got, want)
 	}
-	for _, name := range ourServices {
-		s := service(t, p, name)
+	all := loadAll(t)
+	for svc, profile := range map[string]string{"simulator": "demo", "caddy": "tls", "mongo-express": "admin"} {
+		s := service(t, all, svc)
+		if !slices.Equal(s.Profiles, []string{profile}) {
+			t.Errorf("%s: profiles %v, want [%s]", svc, s.Profiles, profile)
+		}
+	}
+	for name, cmd := range ourServices {
+		s := service(t, all, name)
 		if s.Build == nil || filepath.Base(s.Build.Dockerfile) != "Dockerfile" {
 			t.Errorf("%s: not built from the repository Dockerfile (build=%+v)", name, s.Build)
 		}
-		if len(s.Command) == 0 || s.Command[0] != name {
-			t.Errorf("%s: command %v, want the %q subcommand", name, s.Command, name)
+		if len(s.Command) == 0 || s.Command[0] != cmd {
+			t.Errorf("%s: command %v, want the %q subcommand", name, s.Command, cmd)
 		}
 	}
 }
 
 func TestEveryServiceIsHealthcheckedOrOneShot(t *testing.T) {
-	p := loadProject(t)
+	p := loadAll(t)
 	for name, s := range p.Services {
 		if slices.Contains(oneShots, name) {
 			if s.Restart != types.RestartPolicyNo {
@@ -138,6 +160,13 @@ func TestNoPublicDataStorePorts(t *testing.T) {
 	for name, env := range envs {
 		t.Run(name, func(t *testing.T) {
 			p := loadProject(t, env...)
+			if name == "defaults" {
+				// The opt-in profiles too, except Caddy, whose job is to face the internet.
+				all := loadAll(t)
+				for _, svc := range []string{"simulator", "mongo-express"} {
+					p.Services[svc] = service(t, all, svc)
+				}
+			}
 			for svcName, s := range p.Services {
 				for _, port := range s.Ports {
 					public := port.HostIP == "" || port.HostIP == "0.0.0.0" || port.HostIP == "::"
@@ -205,7 +234,7 @@ func TestGrafanaLoadsOnlyOurUnsignedPlugin(t *testing.T) {
 	}
 	cases := []struct{ target, sourceSuffix string }{
 		{pluginTarget, filepath.Join("grafana-plugin", "dist")},
-		{"/etc/grafana/provisioning", "provisioning"},
+		{"/etc/campaignpulse/provisioning", "provisioning"}, // copied into the tmpfs by start.sh
 		{"/var/lib/grafana/dashboards", "dashboards"},
 	}
 	for _, tc := range cases {
@@ -230,7 +259,7 @@ func TestGrafanaLoadsOnlyOurUnsignedPlugin(t *testing.T) {
 // TestSecretsComeFromFiles checks that every token and password reaches a container as a granted
 // secret file, never as an environment value (env leaks into logs and `docker inspect`).
 func TestSecretsComeFromFiles(t *testing.T) {
-	p := loadProject(t)
+	p := loadAll(t)
 	secretish := regexp.MustCompile(`(?i)(TOKEN|PASSWORD|SECRET|_KEY)$`)
 	for name, s := range p.Services {
 		granted := map[string]bool{}
@@ -288,10 +317,10 @@ func TestSecretsComeFromFiles(t *testing.T) {
 	}
 }
 
-var pinnedTag = regexp.MustCompile(`^[a-z0-9./_-]+:v?[0-9]+\.[0-9]+(\.[0-9]+)?(-[a-z0-9.]+)?$`)
+var pinnedTag = regexp.MustCompile(`^[a-z0-9./_-]+:v?[0-9]+\.[0-9]+(\.[0-9]+)?(-[a-z0-9.-]+)?$`)
 
 func TestImagesArePinned(t *testing.T) {
-	p := loadProject(t)
+	p := loadAll(t)
 	for name, s := range p.Services {
 		if !pinnedTag.MatchString(s.Image) {
 			t.Errorf("%s: image %q is not pinned to a version tag", name, s.Image)
@@ -300,14 +329,14 @@ func TestImagesArePinned(t *testing.T) {
 }
 
 func TestServicesAreBounded(t *testing.T) {
-	p := loadProject(t)
+	p := loadAll(t)
 	for name, s := range p.Services {
 		if s.Deploy == nil || s.Deploy.Resources.Limits == nil ||
 			s.Deploy.Resources.Limits.MemoryBytes == 0 || s.Deploy.Resources.Limits.NanoCPUs == 0 {
 			t.Errorf("%s: needs deploy.resources.limits for memory and cpus", name)
 		}
 	}
-	for _, name := range ourServices {
+	for name := range ourServices {
 		s := service(t, p, name)
 		if !s.ReadOnly || !slices.Contains(s.CapDrop, "ALL") || !slices.Contains(s.SecurityOpt, "no-new-privileges:true") {
 			t.Errorf("%s: want read_only, cap_drop ALL and no-new-privileges", name)

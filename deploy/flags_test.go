@@ -25,8 +25,8 @@ func TestComposeEnvNamesAreRealFlags(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	envRe := regexp.MustCompile(`\(env (CAMPAIGNPULSE_[A-Z0-9_]+)`)
-	p := loadProject(t)
-	for _, name := range ourServices {
+	p := loadAll(t)
+	for name := range ourServices {
 		s := service(t, p, name)
 		// --help exits 2 after printing the flags; the output is what matters.
 		out, _ := exec.Command(bin, s.Command[0], "--help").CombinedOutput()

@@ -330,10 +330,10 @@ func TestBadRequests(t *testing.T) {
 		from, to time.Time
 		want     string
 	}{
-		"operator key":   {map[string]any{"filters": map[string]any{"$where": []string{"1"}}}, s.base, s.now, `filter key "$where"`},
-		"operator value": {map[string]any{"filters": map[string]any{"campaign": map[string]string{"$ne": ""}}}, s.base, s.now, "filters.campaign must be a list of strings"},
-		"unknown field":  {map[string]any{"pipeline": []string{}}, s.base, s.now, `unknown query field "pipeline"`},
-		"empty range":    {map[string]any{"queryType": "metrics"}, s.now, s.base, "time range is empty"},
+		"operator key":     {map[string]any{"filters": map[string]any{"$where": []string{"1"}}}, s.base, s.now, `filter key "$where"`},
+		"operator value":   {map[string]any{"filters": map[string]any{"campaign": map[string]string{"$ne": ""}}}, s.base, s.now, "filters.campaign must be a list of strings"},
+		"misspelled field": {map[string]any{"groupby": []string{"campaign"}}, s.base, s.now, `unknown query field "groupby" (did you mean "groupBy"?)`},
+		"empty range":      {map[string]any{"queryType": "metrics"}, s.now, s.base, "time range is empty"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := h.query(t, nil, tc.model, tc.from, tc.to)
