@@ -12,12 +12,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
+	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -26,9 +27,10 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/aggregate"
+	"github.com/campaignpulse/campaignpulse/aggregator/console"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
-	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/logging"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
 	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
@@ -65,7 +67,7 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.Float64Var(&rate, "sim.rate", 200, "simulated events per second")
 	fs.Int64Var(&seed, "sim.seed", 1, "seed of the simulated world and traffic")
 	fs.DurationVar(&duration, "run.duration", 0, "stop after this long; 0 runs until SIGINT/SIGTERM")
-	fs.DurationVar(&report, "run.report-every", 5*time.Second, "how often the top campaigns are printed")
+	fs.DurationVar(&report, "run.report-every", 5*time.Second, "how often the summary (events/s, top campaigns, lag, freshness) is printed: redrawn in place on a terminal, one line otherwise; 0 = never")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -105,12 +107,10 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("run.push-addr %s: %w", pushAddr, err)
 	}
+	// The summary shows events/s per source: ingest does not log them too.
 	ingestOpts := ingest.Options{
 		Kafka:            publish.Options{Brokers: brokers, RawPartitions: 6},
-		ProgressInterval: report,
-	}
-	if report <= 0 {
-		ingestOpts.ProgressInterval = settings.Off
+		ProgressInterval: settings.Off,
 	}
 	ingestOpts.Push.Token = pushToken
 	ingestOpts.Pull.BaseURL = "http://" + pullAddr
@@ -134,7 +134,9 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 	so.Server.QuotaPerDay = -1
 	so.Push.URL = "http://" + pushAddr + "/v1/push"
 	so.Push.Token = pushToken
-	g.Go(func() error { return simulate.Run(ctx, so, log.With("part", "simulate")) })
+	// The simulator stands in for AppsFlyer: its progress is in the summary,
+	// its warnings still show.
+	g.Go(func() error { return simulate.Run(ctx, so, logging.Library(log).With("part", "simulate")) })
 
 	// Aggregator into the store.
 	mc, err := mongo.Connect(options.Client().ApplyURI(store.URI()))
@@ -177,12 +179,32 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
-	log.Info("campaignpulse running",
-		"query_api", "http://"+ln.Addr().String()+"/api/query",
-		"metrics", "http://"+ln.Addr().String()+"/metrics",
-		"push", so.Push.URL, "pull_api", ingestOpts.Pull.BaseURL)
-
-	g.Go(func() error { return reportLoop(ctx, ds, report, log) })
+	base := "http://" + ln.Addr().String()
+	links := []console.Link{
+		{Name: "query API", URL: "curl -s " + base + `/api/query -d '{"queryType":"metrics","measure":"installs","granularity":"hour","groupBy":["campaign"],"topN":5}'`},
+		{Name: "variables", URL: "curl -s '" + base + "/api/resources/variables?dimension=campaign'"},
+		{Name: "metrics", URL: base + "/metrics"},
+		{Name: "push receiver", URL: so.Push.URL},
+		{Name: "pull API", URL: ingestOpts.Pull.BaseURL},
+		{Name: "status", URL: fmt.Sprintf("campaignpulse status --kafka.brokers %s --mongo.uri %s", strings.Join(brokers, ","), store.URI())},
+	}
+	log.Info("campaignpulse running", "query_api", base+"/api/query", "metrics", base+"/metrics", "push", so.Push.URL, "pull_api", ingestOpts.Pull.BaseURL)
+	if report > 0 {
+		c := &console.Collector{
+			Query: func(ctx context.Context, model []byte, from, to time.Time) (data.Frames, error) {
+				resp, err := ds.QueryData(ctx, queryRequest(model, from, to))
+				if err != nil {
+					return nil, err
+				}
+				r := resp.Responses["A"]
+				return r.Frames, r.Error
+			},
+			Gatherer: reg, Location: loc, Links: links,
+		}
+		g.Go(func() error {
+			return summaryLoop(ctx, c, console.Printer{W: os.Stdout, TTY: console.IsTerminal(os.Stdout)}, report)
+		})
+	}
 
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -263,16 +285,8 @@ func queryRequest(query []byte, from, to time.Time) *backend.QueryDataRequest {
 	}
 }
 
-// reportLoop prints what a marketer would look at: today's installs by
-// campaign (top 5) and the freshness of each source, through the plugin.
-func reportLoop(ctx context.Context, ds *plugin.Datasource, every time.Duration, log *slog.Logger) error {
-	if every <= 0 {
-		return nil
-	}
-	q, _ := json.Marshal(metricdoc.Query{
-		QueryType: metricdoc.QueryMetrics, Measure: metricdoc.MeasureInstalls, Granularity: string(metricdoc.Day),
-		GroupBy: []string{metricdoc.DimMediaSource, metricdoc.DimCampaign}, TopN: 5, Format: metricdoc.FormatTable,
-	})
+// summaryLoop prints a summary every period until ctx ends.
+func summaryLoop(ctx context.Context, c *console.Collector, p console.Printer, every time.Duration) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -281,49 +295,16 @@ func reportLoop(ctx context.Context, ds *plugin.Datasource, every time.Duration,
 			return nil
 		case <-t.C:
 		}
-		now := time.Now()
-		resp, err := ds.QueryData(ctx, queryRequest(q, now.Add(-48*time.Hour), now))
-		if err != nil {
-			log.Warn("report query failed", "err", err)
-			continue
+		qctx, cancel := context.WithTimeout(ctx, every)
+		s := c.Collect(qctx)
+		cancel()
+		if ctx.Err() != nil {
+			return nil
 		}
-		r := resp.Responses["A"]
-		if r.Error != nil {
-			log.Warn("report query failed", "err", r.Error)
-			continue
-		}
-		var rows []string
-		for _, f := range r.Frames {
-			n, _ := f.RowLen()
-			for i := 0; i < n; i++ {
-				var cells []string
-				for _, fld := range f.Fields {
-					cells = append(cells, fmt.Sprint(derefCell(fld.At(i))))
-				}
-				rows = append(rows, strings.Join(cells, " / "))
-			}
-		}
-		sort.Strings(rows)
-		log.Info("installs in the last 48h by media source / campaign (top 5, via the plugin)", "rows", rows)
-	}
-}
-
-func derefCell(v any) any {
-	switch p := v.(type) {
-	case *float64:
-		if p != nil {
-			return *p
-		}
-	case *int64:
-		if p != nil {
-			return *p
-		}
-	case *string:
-		if p != nil {
-			return *p
+		if err := p.Print(s); err != nil {
+			return fmt.Errorf("print summary: %w", err)
 		}
 	}
-	return v
 }
 
 func randomToken() string {
