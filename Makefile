@@ -184,3 +184,54 @@ bench-aggregate:
 ## test-aggregate-realkafka: aggregator on Apache Kafka through a broker kill -9 and an aggregator crash
 test-aggregate-realkafka:
 	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -timeout 10m -run RealKafka ./aggregator/aggregate/
+
+# ---- bench: the Go aggregator against Spark Structured Streaming and Kafka Streams ----
+.PHONY: bench bench-setup bench-micro bench-profile
+BENCH_VENV := bench/.venv
+BENCH_KAFKA_DIR := $(CURDIR)/.kafka/bench
+BENCH_KAFKA_PORT ?= 29092
+BENCH_KAFKA_CONTROLLER_PORT ?= 29093
+## BENCH_ARGS: flags of bench/cmd/benchrun run (e.g. "--events 200000 --reps 1 --steady 10s"); see bench/README.md
+BENCH_ARGS ?=
+
+## bench-setup: pyspark into bench/.venv, the Spark Kafka connector jars and the Kafka Streams peer
+## (Maven Central); idempotent, re-runs only what changed
+bench-setup: $(BENCH_VENV)/.installed bench/.spark-jars/.resolved bench/.kstreams/.built
+
+$(BENCH_VENV)/.installed: bench/spark/requirements.txt
+	@command -v java >/dev/null || { echo "bench: java 17 not found"; exit 1; }
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q -r bench/spark/requirements.txt
+	@touch $@
+
+bench/.spark-jars/.resolved: bench/spark/pom.xml
+	rm -rf bench/.spark-jars
+	mvn -q -B -f bench/spark/pom.xml dependency:copy-dependencies -DoutputDirectory=$(CURDIR)/bench/.spark-jars
+	@touch $@
+
+bench/.kstreams/.built: bench/kstreams/pom.xml $(wildcard bench/kstreams/src/main/java/io/campaignpulse/bench/*.java)
+	rm -rf bench/.kstreams && mkdir -p bench/.kstreams/classes
+	mvn -q -B -f bench/kstreams/pom.xml dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/bench/.kstreams/classpath.txt
+	javac -nowarn -d bench/.kstreams/classes -cp "$$(cat bench/.kstreams/classpath.txt)" bench/kstreams/src/main/java/io/campaignpulse/bench/*.java
+	@touch $@
+
+## bench: a real broker of its own, then ours, Spark and Kafka Streams one after the other on the same
+## events; throughput, CPU, RSS, freshness; last line `bench: ours_eps=... kstreams_eps=...`
+bench: $(BIN) bench-setup
+	@mkdir -p .run/bench
+	$(GO) build -o bin/benchrun ./bench/cmd/benchrun
+	@KAFKA_DIR=$(BENCH_KAFKA_DIR) KAFKA_PORT=$(BENCH_KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(BENCH_KAFKA_CONTROLLER_PORT) \
+		KAFKA_HEAP="-Xms1g -Xmx1g" scripts/kafka.sh start
+	@set -o pipefail; ./bin/benchrun run --brokers 127.0.0.1:$(BENCH_KAFKA_PORT) --binary $(BIN) $(BENCH_ARGS) 2>&1 | tee .run/bench/bench.log; \
+	rc=$$?; KAFKA_DIR=$(BENCH_KAFKA_DIR) KAFKA_PORT=$(BENCH_KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(BENCH_KAFKA_CONTROLLER_PORT) scripts/kafka.sh stop; \
+	grep '^bench: ours_eps=' .run/bench/bench.log | tail -n 1 >/dev/null; exit $$rc
+
+## bench-micro: Go microbenchmarks of the hot path (parse + de-dup + window update), tracked in bench/README.md
+bench-micro:
+	$(GO) test -run '^$$' -bench '^BenchmarkProcess$$' -cpu 1 -benchtime 3s -count 3 -benchmem ./aggregator/aggregate/
+
+## bench-profile: CPU profile of the hot path into bench/results/process.pprof (go tool pprof -top ...)
+bench-profile:
+	@mkdir -p bench/results
+	$(GO) test -run '^$$' -bench '^BenchmarkProcess/event_value=escaped$$' -cpu 1 -benchtime 5s -cpuprofile bench/results/process.pprof -o bench/results/aggregate.test ./aggregator/aggregate/
+	$(GO) tool pprof -top -nodecount 25 bench/results/aggregate.test bench/results/process.pprof | tee bench/results/process-top.txt
