@@ -41,6 +41,13 @@ const (
 	JSON Format = "json" // one JSON object per line (containers)
 )
 
+// level is a slog.Level as a flag, shown in lower case.
+type level slog.Level
+
+func (l *level) Set(s string) error { return (*slog.Level)(l).UnmarshalText([]byte(s)) }
+
+func (l *level) String() string { return strings.ToLower(slog.Level(*l).String()) }
+
 // Set implements flag.Value.
 func (f *Format) Set(s string) error {
 	switch v := Format(strings.ToLower(s)); v {
@@ -56,7 +63,7 @@ func (f *Format) String() string { return string(*f) }
 // RegisterFlags registers --log.level and --log.format.
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	o.Level, o.Format = slog.LevelInfo, Text
-	fs.TextVar(&o.Level, FlagLevel, slog.LevelInfo, "debug, info, warn or error; client libraries log below warn only at debug")
+	fs.Var((*level)(&o.Level), FlagLevel, "debug, info, warn or error; client libraries log below warn only at debug")
 	fs.Var(&o.Format, FlagFormat, "text, or json for one JSON object per line (containers); logs go to stderr")
 }
 
