@@ -190,7 +190,7 @@ func TestContactPointsFromEnv(t *testing.T) {
 	script, _ := filepath.Abs("grafana/start.sh")
 	src, _ := filepath.Abs("../provisioning")
 	type channel struct{ email, smtp, slack, webhook string }
-	start := func(t *testing.T, c channel) (contactPointsFile, string) {
+	start := func(t *testing.T, c channel) (contactPointsFile, map[string]string) {
 		t.Helper()
 		secrets, dst := t.TempDir(), t.TempDir()
 		for name, v := range map[string]string{"smtp_password": "", "alert_slack_webhook_url": c.slack, "alert_webhook_url": c.webhook} {
@@ -198,12 +198,20 @@ func TestContactPointsFromEnv(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Grafana's /run.sh replaced by env: the environment Grafana would start with.
 		cmd := exec.Command("sh", script)
-		cmd.Env = append(os.Environ(), "CAMPAIGNPULSE_NO_EXEC=1", "CAMPAIGNPULSE_PLUGIN_DIR="+plugin,
+		cmd.Env = append(os.Environ(), "CAMPAIGNPULSE_EXEC=env", "CAMPAIGNPULSE_PLUGIN_DIR="+plugin,
 			"CAMPAIGNPULSE_SECRETS_DIR="+secrets, "CAMPAIGNPULSE_PROVISIONING_SRC="+src, "GF_PATHS_PROVISIONING="+dst,
 			"CAMPAIGNPULSE_ALERT_EMAIL="+c.email, "GF_SMTP_HOST="+c.smtp)
-		if out, err := cmd.CombinedOutput(); err != nil {
+		out, err := cmd.Output()
+		if err != nil {
 			t.Fatalf("start.sh: %v\n%s", err, out)
+		}
+		grafanaEnv := map[string]string{}
+		for _, kv := range strings.Split(string(out), "\n") {
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				grafanaEnv[k] = v
+			}
 		}
 		for _, f := range []string{"datasources/campaignpulse.yaml", "datasources/prometheus.yaml", "dashboards/campaignpulse.yaml", "alerting/campaignpulse.yaml"} {
 			if _, err := os.Stat(filepath.Join(dst, f)); err != nil {
@@ -226,7 +234,14 @@ func TestContactPointsFromEnv(t *testing.T) {
 		if strings.Contains(string(b), "alert-webhook") {
 			t.Errorf("the placeholder host alert-webhook is back:\n%s", b)
 		}
-		return cf, secrets
+		// Every $VAR the file names is set in Grafana's environment (else Grafana expands it
+		// to nothing and rejects the contact point at start).
+		for _, ref := range regexp.MustCompile(`\$([A-Z][A-Z0-9_]*)`).FindAllStringSubmatch(string(b), -1) {
+			if grafanaEnv[ref[1]] == "" {
+				t.Errorf("contact-points.yaml uses $%s, which Grafana's environment lacks", ref[1])
+			}
+		}
+		return cf, grafanaEnv
 	}
 	integrations := func(cf contactPointsFile) map[string]map[string]any {
 		out := map[string]map[string]any{}
@@ -239,7 +254,10 @@ func TestContactPointsFromEnv(t *testing.T) {
 	}
 
 	t.Run("none configured", func(t *testing.T) {
-		cf, _ := start(t, channel{})
+		cf, genv := start(t, channel{})
+		if genv["CAMPAIGNPULSE_ALERT_SLACK_URL"] != "" || genv["GF_SMTP_ENABLED"] != "" {
+			t.Errorf("channels enabled with nothing configured")
+		}
 		if len(cf.ContactPoints) != 0 || len(cf.Policies) != 0 || !slices.Equal(cf.ResetPolicies, []int{1}) {
 			t.Errorf("want no contact point and the default policy tree, got %+v", cf)
 		}
@@ -251,10 +269,13 @@ func TestContactPointsFromEnv(t *testing.T) {
 		}
 	})
 	t.Run("email", func(t *testing.T) {
-		cf, _ := start(t, channel{email: "oncall@example.com", smtp: "smtp.example.com:587"})
+		cf, genv := start(t, channel{email: "oncall@example.com", smtp: "smtp.example.com:587"})
 		got := integrations(cf)
-		if len(got) != 1 || got["email"]["addresses"] != "$__env{CAMPAIGNPULSE_ALERT_EMAIL}" {
-			t.Errorf("integrations %v, want email to $__env{CAMPAIGNPULSE_ALERT_EMAIL}", got)
+		if len(got) != 1 || got["email"]["addresses"] != "$CAMPAIGNPULSE_ALERT_EMAIL" {
+			t.Errorf("integrations %v, want email to $CAMPAIGNPULSE_ALERT_EMAIL", got)
+		}
+		if genv["GF_SMTP_ENABLED"] != "true" || genv["CAMPAIGNPULSE_ALERT_EMAIL"] != "oncall@example.com" {
+			t.Errorf("Grafana starts with GF_SMTP_ENABLED=%q CAMPAIGNPULSE_ALERT_EMAIL=%q", genv["GF_SMTP_ENABLED"], genv["CAMPAIGNPULSE_ALERT_EMAIL"])
 		}
 		if len(cf.Policies) != 1 || cf.Policies[0].Receiver != cf.ContactPoints[0].Name {
 			t.Errorf("the policy does not route to the contact point: %+v", cf.Policies)
@@ -268,10 +289,16 @@ func TestContactPointsFromEnv(t *testing.T) {
 		}
 	})
 	t.Run("slack and webhook", func(t *testing.T) {
-		cf, secrets := start(t, channel{slack: "https://hooks.slack.com/services/T/B/x\n", webhook: "https://alerts.example.com/hook"})
+		cf, genv := start(t, channel{slack: "https://hooks.slack.com/services/T/B/x\n", webhook: "https://alerts.example.com/hook"})
 		got := integrations(cf)
-		if got["slack"]["url"] != "$__file{"+secrets+"/alert_slack_webhook_url}" || got["webhook"]["url"] != "$__file{"+secrets+"/alert_webhook_url}" {
-			t.Errorf("integrations %v, want URLs read from the secret files", got)
+		if got["slack"]["url"] != "$CAMPAIGNPULSE_ALERT_SLACK_URL" || got["webhook"]["url"] != "$CAMPAIGNPULSE_ALERT_WEBHOOK_URL" {
+			t.Errorf("integrations %v, want the URLs by environment variable", got)
+		}
+		if genv["CAMPAIGNPULSE_ALERT_SLACK_URL"] != "https://hooks.slack.com/services/T/B/x" || genv["CAMPAIGNPULSE_ALERT_WEBHOOK_URL"] != "https://alerts.example.com/hook" {
+			t.Errorf("Grafana's environment does not carry the secret files' URLs: slack %q webhook %q", genv["CAMPAIGNPULSE_ALERT_SLACK_URL"], genv["CAMPAIGNPULSE_ALERT_WEBHOOK_URL"])
+		}
+		if genv["GF_SMTP_ENABLED"] == "true" {
+			t.Errorf("SMTP enabled without a host")
 		}
 		if _, ok := got["email"]; ok {
 			t.Errorf("email configured without addresses")

@@ -11,7 +11,8 @@
 # address, so an unconfigured channel is left out (and removed if an earlier start provisioned it);
 # with none configured the policy tree is reset to Grafana's default and the rules still evaluate.
 #
-# Channels (values are expanded by Grafana itself, so no secret is written to disk here):
+# Channels (the file names environment variables, which Grafana's provisioning expands, so no
+# secret is written to disk; the secret files' contents are exported to Grafana's process only):
 #   email    CAMPAIGNPULSE_ALERT_EMAIL (addresses) and GF_SMTP_HOST set
 #   Slack    secret file alert_slack_webhook_url not empty (incoming-webhook URL)
 #   webhook  secret file alert_webhook_url not empty (any HTTP endpoint: Alertmanager, PagerDuty, ...)
@@ -52,6 +53,9 @@ contact_points() {
 	configured alert_slack_webhook_url && slack=1
 	webhook=""
 	configured alert_webhook_url && webhook=1
+	[ -z "$email" ] || echo "campaignpulse: alert contact point: email" >&2
+	[ -z "$slack" ] || echo "campaignpulse: alert contact point: Slack" >&2
+	[ -z "$webhook" ] || echo "campaignpulse: alert contact point: webhook" >&2
 
 	echo "# Written by deploy/grafana/start.sh at container start; see there."
 	echo "apiVersion: 1"
@@ -75,24 +79,24 @@ YAML
       - uid: campaignpulse-email
         type: email
         settings:
-          addresses: $__env{CAMPAIGNPULSE_ALERT_EMAIL}
+          addresses: $CAMPAIGNPULSE_ALERT_EMAIL
           singleEmail: true
 YAML
 	fi
 	if [ -n "$slack" ]; then
-		cat <<YAML
+		cat <<'YAML'
       - uid: campaignpulse-slack
         type: slack
         settings:
-          url: \$__file{$SECRETS/alert_slack_webhook_url}
+          url: $CAMPAIGNPULSE_ALERT_SLACK_URL
 YAML
 	fi
 	if [ -n "$webhook" ]; then
-		cat <<YAML
+		cat <<'YAML'
       - uid: campaignpulse-webhook
         type: webhook
         settings:
-          url: \$__file{$SECRETS/alert_webhook_url}
+          url: $CAMPAIGNPULSE_ALERT_WEBHOOK_URL
           httpMethod: POST
 YAML
 	fi
@@ -140,7 +144,13 @@ contact_points >"$DST/alerting/contact-points.yaml"
 if [ -n "${GF_SMTP_HOST:-}" ]; then
 	export GF_SMTP_ENABLED=true
 fi
-if [ -n "${CAMPAIGNPULSE_NO_EXEC:-}" ]; then
-	exit 0 # tests: stop after writing the provisioning
+if configured alert_slack_webhook_url; then
+	CAMPAIGNPULSE_ALERT_SLACK_URL=$(cat "$SECRETS/alert_slack_webhook_url")
+	export CAMPAIGNPULSE_ALERT_SLACK_URL
 fi
-exec /run.sh "$@"
+if configured alert_webhook_url; then
+	CAMPAIGNPULSE_ALERT_WEBHOOK_URL=$(cat "$SECRETS/alert_webhook_url")
+	export CAMPAIGNPULSE_ALERT_WEBHOOK_URL
+fi
+# CAMPAIGNPULSE_EXEC: what runs next (Grafana's own entry point; tests print the environment).
+exec ${CAMPAIGNPULSE_EXEC:-/run.sh} "$@"
