@@ -749,3 +749,22 @@ func TestReferencedFilesExist(t *testing.T) {
 		}
 	}
 }
+
+// TestSettingsDocumented: every variable docker-compose.yml reads from the shell or .env is
+// described in deploy/README.md.
+func TestSettingsDocumented(t *testing.T) {
+	readme := readRepoFile(t, "deploy/README.md")
+	seen := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\$\{([A-Z][A-Z0-9_]*)`).FindAllStringSubmatch(readRepoFile(t, "docker-compose.yml"), -1) {
+		if seen[m[1]] {
+			continue
+		}
+		seen[m[1]] = true
+		if !strings.Contains(readme, "`"+m[1]+"`") {
+			t.Errorf("docker-compose.yml reads ${%s}, which deploy/README.md does not describe", m[1])
+		}
+	}
+	if len(seen) < 10 {
+		t.Fatalf("found %d variables; parsing is off", len(seen))
+	}
+}
