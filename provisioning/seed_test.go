@@ -86,8 +86,7 @@ func seedMongo(ctx context.Context, t *testing.T, uri, database string, now time
 
 	hourDoc := func(g metricdoc.Granularity, ws time.Time, meta metricdoc.Meta, tot metricdoc.Totals, final bool) {
 		if final {
-			id := metricdoc.LiveID(g, ws, meta, 0)
-			add(g.Collection(), metricdoc.Final{ID: id, WindowStart: ws, Meta: meta, Totals: tot})
+			add(g.Collection(), metricdoc.Final{WindowStart: ws, Meta: meta, Totals: tot})
 			return
 		}
 		add(metricdoc.CollLive, metricdoc.Live{

@@ -171,8 +171,8 @@ func (a *Aggregator) finalize(ctx context.Context, ps *partState) error {
 		docs := make([]metricdoc.Final, len(wins))
 		for i, w := range wins {
 			docs[i] = metricdoc.Final{
-				ID: metricdoc.LiveID(g, w.start, w.key.meta, ps.p), WindowStart: w.start,
-				Meta: w.key.meta, Partition: ps.p, Totals: w.totals,
+				WindowStart: w.start,
+				Meta:        w.key.meta, Partition: ps.p, Totals: w.totals,
 			}
 		}
 		if err := a.store.Finalize(ctx, g, docs); err != nil {

@@ -121,14 +121,22 @@ type Live struct {
 }
 
 // Final is a document of hourly_metrics / daily_metrics: the final totals of
-// one (window, dimensions, partition). ID equals the live document's ID so a
-// retried append can be detected.
+// one (window, dimensions, partition). It has no key of its own (the server
+// assigns _id): a time-series collection has no unique index, so an append
+// raced by a cancelled-but-applied insert or a second owner can leave two
+// identical copies, and readers count each (window, meta, partition) once
+// (see FinalKey).
 type Final struct {
-	ID          string    `bson:"_id"`
 	WindowStart time.Time `bson:"window_start"`
 	Meta        Meta      `bson:"meta"`
 	Partition   int32     `bson:"partition"`
 	Totals      `bson:",inline"`
+}
+
+// FinalKey identifies a final document's window: copies with the same key
+// are the same window appended more than once and hold the same totals.
+func FinalKey(g Granularity, f *Final) string {
+	return LiveID(g, f.WindowStart, f.Meta, f.Partition)
 }
 
 // LiveID is the deterministic _id of a live document.

@@ -116,7 +116,7 @@ func TestExpireDeletesOnlyOldDocuments(t *testing.T) {
 	ctx := t.Context()
 	old, recent := now.Add(-72*time.Hour), now.Add(-time.Hour)
 	if _, err := s.coll(metricdoc.CollHourly).InsertMany(ctx, []any{
-		metricdoc.Final{ID: "old", WindowStart: old}, metricdoc.Final{ID: "recent", WindowStart: recent},
+		metricdoc.Final{WindowStart: old}, metricdoc.Final{WindowStart: recent},
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -91,7 +91,7 @@ func TestFinalizeAppendsOnce(t *testing.T) {
 	}
 	finals := make([]metricdoc.Final, len(live))
 	for i, d := range live {
-		finals[i] = metricdoc.Final{ID: d.ID, WindowStart: d.WindowStart, Meta: d.Meta, Partition: d.Partition, Totals: d.Totals}
+		finals[i] = metricdoc.Final{WindowStart: d.WindowStart, Meta: d.Meta, Partition: d.Partition, Totals: d.Totals}
 	}
 	// The crash: only the first document was appended, nothing marked.
 	if _, err := s.coll(metricdoc.CollHourly).InsertOne(ctx, finals[0]); err != nil {

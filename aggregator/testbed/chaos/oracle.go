@@ -42,12 +42,18 @@ type Stored struct {
 	Accounting Accounting
 	// Offsets are the checkpoint offsets per partition of raw_events.
 	Offsets map[int32]int64
+	// FinalCopies counts final documents that repeat a window key already
+	// read (appends raced by a cancelled insert or a second owner); they
+	// are counted once, like every reader does. CopiesDiffer counts repeats
+	// whose totals differ from the first copy: that would be a real error.
+	FinalCopies, CopiesDiffer int
 }
 
 // ReadStored reads every window of both granularities: windows that start
 // before the minimum finalized-through time of all checkpoints come from the
 // time-series collection, the rest from live_metrics; partials of one window
-// are summed over partitions.
+// are summed over partitions, and repeated copies of a final window are
+// read once.
 func ReadStored(ctx context.Context, db *mongo.Database) (*Stored, error) {
 	cur, err := db.Collection(metricdoc.CollCheckpoints).Find(ctx, bson.D{})
 	if err != nil {
@@ -89,7 +95,18 @@ func ReadStored(ctx context.Context, db *mongo.Database) (*Stored, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range finals {
+		seen := make(map[string]metricdoc.Totals, len(finals))
+		for i := range finals {
+			f := &finals[i]
+			k := metricdoc.FinalKey(g, f)
+			if first, dup := seen[k]; dup {
+				s.FinalCopies++
+				if first != f.Totals {
+					s.CopiesDiffer++
+				}
+				continue
+			}
+			seen[k] = f.Totals
 			add(f.WindowStart, f.Meta, f.Totals)
 		}
 		lives, err := find[metricdoc.Live](ctx, db.Collection(metricdoc.CollLive), bson.D{

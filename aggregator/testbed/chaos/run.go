@@ -19,6 +19,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/netfault"
 )
 
 // Options configure one chaos run. Zero values take the defaults.
@@ -41,6 +42,12 @@ type Options struct {
 	StoreOutages int
 	// OutageLength is how long the store stays away. Default 3s.
 	OutageLength time.Duration
+	// ReplyLosses is how many times the aggregators' MongoDB replies are
+	// lost for ReplyLossLength (the server applies their writes, the
+	// clients time out) before one of them is killed: the cancelled-insert
+	// fault. Default 3.
+	ReplyLosses     int
+	ReplyLossLength time.Duration
 	// Instances is how many aggregators run at once in one group. Default 2.
 	Instances int
 	// Seed fixes traffic and kill timing. Default 1.
@@ -71,6 +78,12 @@ func (o *Options) defaults() error {
 	if o.OutageLength == 0 {
 		o.OutageLength = 3 * time.Second
 	}
+	if o.ReplyLosses == 0 {
+		o.ReplyLosses = 3
+	}
+	if o.ReplyLossLength == 0 {
+		o.ReplyLossLength = 2 * time.Second
+	}
 	if o.Instances == 0 {
 		o.Instances = 2
 	}
@@ -85,12 +98,16 @@ func (o *Options) defaults() error {
 
 // Result is the outcome of a run.
 type Result struct {
-	Kills      int
-	Outages    int
-	Produced   int64
-	Accounting Accounting
-	Mismatches []Mismatch
-	Dir        string
+	Kills       int
+	Outages     int
+	ReplyLosses int
+	Produced    int64
+	Accounting  Accounting
+	Mismatches  []Mismatch
+	Dir         string
+	// FinalCopies and CopiesDiffer are Stored's: repeated final appends
+	// (tolerated, read once) and repeats with other totals (a failure).
+	FinalCopies, CopiesDiffer int
 }
 
 // Summary is the one-line verdict `make chaos` ends with.
@@ -103,7 +120,7 @@ func (r *Result) Summary() string {
 // truth and every produced record accounted for exactly once.
 func (r *Result) OK() bool {
 	a := r.Accounting
-	return len(r.Mismatches) == 0 && a.Holds() && a.Outcomes() == r.Produced
+	return len(r.Mismatches) == 0 && r.CopiesDiffer == 0 && a.Holds() && a.Outcomes() == r.Produced
 }
 
 const database = "campaignpulse_chaos"
@@ -138,6 +155,13 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	defer func() { store.Close() }()
 	mongoURI := store.URI()
+	// The aggregators reach MongoDB through a proxy that can lose replies.
+	proxy, err := netfault.Listen(mongoAddr)
+	if err != nil {
+		return nil, err
+	}
+	defer proxy.Close()
+	aggURI := "mongodb://" + proxy.Addr() + "/"
 
 	brokers := o.Brokers
 	if len(brokers) == 0 {
@@ -177,7 +201,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	args := []string{
 		"--kafka.brokers", strings.Join(brokers, ","),
-		"--mongo.uri", mongoURI,
+		"--mongo.uri", aggURI,
 		"--mongo.database", database,
 		"--http.addr", "127.0.0.1:0",
 		"--aggregate.flush-interval", "200ms",
@@ -229,6 +253,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}()
 
 	outageEvery := max(o.Kills/max(o.StoreOutages, 1), 1)
+	lossEvery := max(o.Kills/max(o.ReplyLosses, 1), 2)
 	var prod *produced
 	for res.Kills < o.Kills || prod == nil {
 		select {
@@ -248,9 +273,21 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				return nil, fmt.Errorf("aggregator %d exited by itself: %v (log %s)", p.id, err, p.log.Name())
 			}
 		}
+		// Lose MongoDB's replies for a while, then kill: writes the server
+		// applied but whose clients gave up (or died) race the next owner.
+		lossy := res.ReplyLosses < o.ReplyLosses && res.Kills%lossEvery == lossEvery/2
+		if lossy {
+			proxy.Drop(true)
+			log.Info("chaos: mongodb replies lost", "for", o.ReplyLossLength)
+			time.Sleep(o.ReplyLossLength)
+		}
 		victim := rng.IntN(len(procs))
 		slot := slots[procs[victim]]
 		procs[victim].kill()
+		if lossy {
+			proxy.Drop(false)
+			res.ReplyLosses++
+		}
 		procs = append(procs[:victim], procs[victim+1:]...)
 		res.Kills++
 		log.Info("chaos: killed an aggregator", "kills", res.Kills)
@@ -291,6 +328,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	res.Accounting = stored.Accounting
+	res.FinalCopies, res.CopiesDiffer = stored.FinalCopies, stored.CopiesDiffer
 	res.Mismatches = Compare(f.truth, stored)
 	return res, nil
 }

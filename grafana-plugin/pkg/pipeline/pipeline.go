@@ -22,6 +22,9 @@ func pipeline(q request.Query, from, to time.Time, live bool, timed bool) mongo.
 	}
 	match = append(match, bson.E{Key: metricdoc.FieldWindowStart, Value: bson.D{{Key: "$gte", Value: from}, {Key: "$lt", Value: to}}})
 
+	if !live {
+		return finalPipeline(q, match, timed)
+	}
 	id := bson.D{}
 	if timed {
 		id = append(id, bson.E{Key: metricdoc.FieldWindowStart, Value: "$" + metricdoc.FieldWindowStart})
@@ -36,6 +39,42 @@ func pipeline(q request.Query, from, to time.Time, live bool, timed bool) mongo.
 			{Key: OutValue, Value: bson.D{{Key: "$sum", Value: "$" + sumField(q.Measure)}}},
 		}}},
 	}
+	return sorted(p, timed)
+}
+
+// finalPipeline reads a time-series collection, where one window (window
+// start, meta, partition) may have been appended more than once; the copies
+// are identical. The first $group keeps one row per window and its measure
+// (copies collapse into it), the second sums those by the query's groups.
+// The first stage has no accumulator and the second only $sum, which every
+// supported server implements.
+func finalPipeline(q request.Query, match bson.D, timed bool) mongo.Pipeline {
+	id := bson.D{}
+	if timed {
+		id = append(id, bson.E{Key: metricdoc.FieldWindowStart, Value: "$" + metricdoc.FieldID + "." + metricdoc.FieldWindowStart})
+	}
+	for _, dim := range q.GroupBy {
+		id = append(id, bson.E{Key: dim, Value: "$" + metricdoc.FieldID + "." + metricdoc.MetaField(dim)})
+	}
+	p := mongo.Pipeline{
+		{{Key: "$match", Value: match}},
+		{{Key: "$group", Value: bson.D{
+			{Key: metricdoc.FieldID, Value: bson.D{
+				{Key: metricdoc.FieldWindowStart, Value: "$" + metricdoc.FieldWindowStart},
+				{Key: metricdoc.FieldMeta, Value: "$" + metricdoc.FieldMeta},
+				{Key: metricdoc.FieldPartition, Value: "$" + metricdoc.FieldPartition},
+				{Key: OutValue, Value: "$" + sumField(q.Measure)},
+			}},
+		}}},
+		{{Key: "$group", Value: bson.D{
+			{Key: metricdoc.FieldID, Value: id},
+			{Key: OutValue, Value: bson.D{{Key: "$sum", Value: "$" + metricdoc.FieldID + "." + OutValue}}},
+		}}},
+	}
+	return sorted(p, timed)
+}
+
+func sorted(p mongo.Pipeline, timed bool) mongo.Pipeline {
 	if timed {
 		p = append(p, bson.D{{Key: "$sort", Value: bson.D{{Key: metricdoc.FieldID + "." + metricdoc.FieldWindowStart, Value: 1}}}})
 	}

@@ -55,7 +55,7 @@ func TestAggregationsAreBounded(t *testing.T) {
 	w := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	meta := metricdoc.Meta{AppID: "a", Campaign: "c", EventName: metricdoc.InstallEventName}
 	live := metricdoc.Live{ID: "x", Granularity: metricdoc.Hour, WindowStart: w, Meta: meta, Totals: metricdoc.Totals{Events: 4}}
-	fin := metricdoc.Final{ID: "y", WindowStart: w.Add(-time.Hour), Meta: meta, Totals: metricdoc.Totals{Events: 3}}
+	fin := metricdoc.Final{WindowStart: w.Add(-time.Hour), Meta: meta, Totals: metricdoc.Totals{Events: 3}}
 	cp := metricdoc.Checkpoint{ID: "raw_events/0", Topic: metricdoc.TopicRawEvents, FinalizedHour: w}
 	for coll, doc := range map[string]any{metricdoc.CollLive: live, metricdoc.CollHourly: fin, metricdoc.CollCheckpoints: cp} {
 		if _, err := ds.db.Collection(coll).InsertOne(ctx, doc); err != nil {

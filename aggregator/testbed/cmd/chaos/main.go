@@ -32,6 +32,8 @@ func main() {
 	flag.IntVar(&o.Kills, "kills", 12, "minimum number of SIGKILLs")
 	flag.IntVar(&o.StoreOutages, "store-outages", 3, "times MongoDB goes away during the run")
 	flag.DurationVar(&o.OutageLength, "outage", 3*time.Second, "length of each store outage")
+	flag.IntVar(&o.ReplyLosses, "reply-losses", 3, "times the aggregators' MongoDB replies are lost (writes applied, clients time out) before a kill")
+	flag.DurationVar(&o.ReplyLossLength, "reply-loss", 2*time.Second, "length of each reply loss")
 	flag.IntVar(&o.Instances, "instances", 2, "aggregators running at once in one consumer group")
 	flag.Int64Var(&o.Seed, "seed", 1, "seed of traffic and kill timing")
 	flag.Parse()
@@ -58,7 +60,8 @@ func main() {
 		fmt.Printf("mismatch %s %s %+v: want %+v got %+v\n", m.Granularity, m.Key.Start.Format(time.RFC3339), m.Key.Meta, m.Want, m.Got)
 	}
 	a := res.Accounting
-	fmt.Printf("accounting: processed=%d holds=%t store_outages=%d logs=%s\n", a.Processed, a.Holds(), res.Outages, res.Dir)
+	fmt.Printf("accounting: processed=%d skipped=%d holds=%t store_outages=%d reply_losses=%d final_copies=%d (differing %d) logs=%s\n",
+		a.Processed, a.Skipped, a.Holds(), res.Outages, res.ReplyLosses, res.FinalCopies, res.CopiesDiffer, res.Dir)
 	fmt.Println(res.Summary())
 	if !res.OK() {
 		os.Exit(1)
