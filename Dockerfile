@@ -15,7 +15,8 @@ RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache
 # Alpine rather than distroless: busybox wget serves the compose healthchecks.
 FROM alpine:3.22
 RUN apk add --no-cache ca-certificates \
- && adduser -D -H -u 10001 campaignpulse
+ && adduser -D -H -u 10001 campaignpulse \
+ && install -d -o 10001 -g 10001 /var/lib/campaignpulse
 COPY --from=build /out/campaignpulse /usr/local/bin/campaignpulse
 USER 10001:10001
 EXPOSE 8090 9464

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -13,10 +14,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sethvargo/go-retry"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/plugin/kprom"
 	"github.com/twmb/franz-go/plugin/kslog"
 
+	"github.com/campaignpulse/campaignpulse/aggregator/dedupstore"
 	"github.com/campaignpulse/campaignpulse/aggregator/logging"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
@@ -32,6 +35,11 @@ type Aggregator struct {
 	m     *metrics
 	cl    *kgo.Client
 	adm   *kadm.Client
+	// logCl produces the de-duplication changelog, partition for partition.
+	logCl *kgo.Client
+	state *dedupstore.Store
+	// stateDir is removed on close when the aggregator created it.
+	stateDir string
 
 	// mu guards the partition states; the poll loop holds it while it
 	// processes and flushes, the group callbacks while they add or drop.
@@ -41,6 +49,7 @@ type Aggregator struct {
 
 	dlqMu     sync.Mutex
 	dlqFailed map[int32]bool
+	logFailed map[int32]bool
 
 	// afterLiveWrite, when set (tests), runs between the live-document
 	// writes and the checkpoints of a flush: the spot where a crash leaves
@@ -69,8 +78,21 @@ func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheu
 	a := &Aggregator{
 		opts: opts, rules: opts.rules(), store: store, log: log, m: newMetrics(reg),
 		parts: make(map[int32]*partState), contrib: make(map[int32]*tally), dlqFailed: make(map[int32]bool),
-		resynced: make(map[int32]bool),
+		logFailed: make(map[int32]bool), resynced: make(map[int32]bool),
 	}
+	dir := opts.StateDir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "campaignpulse-dedup-")
+		if err != nil {
+			return nil, fmt.Errorf("aggregate.state-dir: %w", err)
+		}
+		dir, a.stateDir = d, d
+	}
+	st, err := dedupstore.Open(dedupstore.Options{Dir: dir, HotIdentities: opts.HotIdentities, CacheBytes: opts.StateCacheBytes})
+	if err != nil {
+		return nil, fmt.Errorf("aggregate.state-dir: %w", err)
+	}
+	a.state = st
 	kopts := []kgo.Opt{
 		kgo.SeedBrokers(opts.Brokers...),
 		kgo.ConsumerGroup(opts.Group),
@@ -81,7 +103,9 @@ func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheu
 		kgo.KeepControlRecords(),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		// Never skip silently: an offset the retention deleted is an error
+		// the poll loop reports and accounts as lost (see recover).
+		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
 		kgo.AdjustFetchOffsetsFn(a.assigned),
 		kgo.OnPartitionsRevoked(a.revoked),
 		kgo.OnPartitionsLost(a.lost),
@@ -100,12 +124,32 @@ func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheu
 	if opts.InstanceID != "" {
 		kopts = append(kopts, kgo.InstanceID(opts.InstanceID))
 	}
+	// The changelog producer also serves the admin requests, and exists
+	// before the consumer: its group callbacks use them at once.
+	logCl, err := kgo.NewClient(kgo.SeedBrokers(opts.Brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchMaxBytes(1<<20), kgo.WithLogger(kslog.New(log.With("component", "kafka-changelog"))))
+	if err != nil {
+		a.closeState()
+		return nil, fmt.Errorf("create changelog producer: %w", err)
+	}
+	a.logCl, a.adm = logCl, kadm.NewClient(logCl)
 	cl, err := kgo.NewClient(kopts...)
 	if err != nil {
+		logCl.Close()
+		a.closeState()
 		return nil, fmt.Errorf("create kafka client: %w", err)
 	}
-	a.cl, a.adm = cl, kadm.NewClient(cl)
+	a.cl = cl
 	return a, nil
+}
+
+func (a *Aggregator) closeState() {
+	if err := a.state.Close(); err != nil {
+		a.log.Warn("closing the de-duplication store failed", "err", err)
+	}
+	if a.stateDir != "" {
+		_ = os.RemoveAll(a.stateDir)
+	}
 }
 
 // Run consumes until ctx is canceled, then flushes and leaves the group.
@@ -147,7 +191,15 @@ func (a *Aggregator) Run(ctx context.Context) error {
 		}
 		a.cl.AllowRebalance()
 		a.cl.Close()
+		a.logCl.Close()
+		a.closeState()
 	}()
+	if err := a.prepareTopics(ctx); err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
 	pc := &pacing{backoff: newBackoff(), nextFlush: a.opts.Now().Add(a.opts.FlushInterval)}
 	nextExpiry := a.opts.Now()
 	for {
@@ -166,6 +218,15 @@ func (a *Aggregator) Run(ctx context.Context) error {
 		a.mu.Lock()
 		clear(a.resynced)
 		fetches.EachError(func(topic string, p int32, err error) {
+			if errors.Is(err, kerr.OffsetOutOfRange) && topic == a.opts.Topic {
+				// The retention deleted records before they were processed:
+				// reload, which accounts them as lost and resumes at the log start.
+				a.m.kafkaErrors.WithLabelValues("fetch").Inc()
+				if err := a.resync(iterCtx, p); err != nil {
+					a.log.Error("reloading a partition after an out-of-range offset failed", "partition", p, "err", err)
+				}
+				return
+			}
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 				a.m.kafkaErrors.WithLabelValues("fetch").Inc()
 				a.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
@@ -183,6 +244,32 @@ func (a *Aggregator) Run(ctx context.Context) error {
 		a.abortIter.Store(nil)
 		abort()
 		a.cl.AllowRebalance()
+	}
+}
+
+// prepareTopics creates the changelog topic and checks the retention of
+// the topics recovery needs, retrying while Kafka or raw_events is not
+// there yet. A retention too short for the restore is fatal.
+func (a *Aggregator) prepareTopics(ctx context.Context) error {
+	backoff := newBackoff()
+	for {
+		err := a.ensureChangelog(ctx)
+		if err == nil {
+			err = a.checkRetention(ctx)
+		}
+		switch {
+		case err == nil || ctx.Err() != nil:
+			return nil
+		case errors.Is(err, errRetention):
+			return err
+		}
+		a.log.Warn("preparing the changelog topic failed; retrying", "err", err)
+		d, _ := backoff.Next()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(d):
+		}
 	}
 }
 
@@ -282,7 +369,8 @@ func (a *Aggregator) handle(ctx context.Context, fp kgo.FetchTopicPartition, pc 
 		switch {
 		case r.Offset < ps.replayTo:
 			if r.Offset >= ps.replayPos {
-				ps.replay(r.Value, ms)
+				a.m.restoreBytes.WithLabelValues("raw_events").Add(float64(len(r.Value) + len(r.Key)))
+				ps.replay(r.Value, r.Offset, ms)
 				ps.replayPos = r.Offset + 1
 			}
 			continue

@@ -45,9 +45,11 @@ func (a *Aggregator) assigned(ctx context.Context, offsets map[string]map[int32]
 	return offsets, nil
 }
 
-// recover loads a partition's checkpoint and live windows and returns the
-// offset to fetch from: earlier than the checkpoint when records before it
-// may hold identities the de-dup set must remember.
+// recover loads a partition's checkpoint and live windows, restores its
+// de-duplication set from the changelog, and returns the offset to fetch
+// from: the checkpoint, or earlier when the set must be rebuilt by
+// replaying raw_events (no usable changelog). Records the retention deleted
+// before they were processed are accounted as lost, loudly.
 func (a *Aggregator) recover(ctx context.Context, p int32) (*partState, int64, error) {
 	cp, found, err := a.store.LoadCheckpoint(ctx, a.opts.Topic, p)
 	if err != nil {
@@ -67,23 +69,98 @@ func (a *Aggregator) recover(ctx context.Context, p int32) (*partState, int64, e
 		return nil, 0, err
 	}
 	ps.restore(cp, docs)
-	start := cp.Offset
+	logStart, err := a.rawLogStart(ctx, p)
+	if err != nil {
+		return nil, 0, err
+	}
+	if logStart > ps.next {
+		a.accountLost(ps, logStart, found)
+	}
+	if err := a.freshSet(ps); err != nil {
+		return nil, 0, err
+	}
+	start := ps.next
+	ps.logFrom, ps.logBase = ps.next, true
 	if ps.replayCutoffMs != noTime && cp.Offset > 0 {
-		off, err := a.replayStart(ctx, p, ps.replayCutoffMs)
+		restored, err := a.restoreChangelog(ctx, ps, cp.Offset)
 		if err != nil {
+			a.dropSet(ps)
 			return nil, 0, err
 		}
-		if off >= 0 {
-			start = min(off, cp.Offset)
+		if restored {
+			ps.logBase = false
+		} else {
+			off, err := a.replayStart(ctx, p, ps.replayCutoffMs)
+			if err != nil {
+				a.dropSet(ps)
+				return nil, 0, err
+			}
+			if off >= 0 {
+				start = max(min(off, cp.Offset), logStart)
+			}
+			ps.logFrom = start
 		}
 	}
 	ps.replayPos = start
 	return ps, start, nil
 }
 
+// accountLost moves a partition past records the retention deleted before
+// they were processed: counted as lost in the checkpoint, a metric and an
+// error log, never silently skipped.
+func (a *Aggregator) accountLost(ps *partState, logStart int64, found bool) {
+	n := logStart - ps.next
+	if found {
+		a.m.gaps.WithLabelValues(a.opts.Topic).Inc()
+		a.m.lostRecords.Add(float64(n))
+		a.log.Error("raw_events records were deleted by retention before they were processed; they are lost (accounted in the checkpoint)",
+			"partition", ps.p, "checkpoint", ps.next, "log_start", logStart, "lost_records", n, "err", errStateGap)
+	} else {
+		a.log.Warn("first start on this partition: raw_events begins after offset 0; earlier records were deleted before this deployment",
+			"partition", ps.p, "log_start", logStart)
+	}
+	ps.tally.lost += n
+	ps.next, ps.tally.offset = logStart, logStart
+}
+
+// rawLogStart is the first offset raw_events still holds for p.
+func (a *Aggregator) rawLogStart(ctx context.Context, p int32) (int64, error) {
+	listed, err := a.adm.ListStartOffsets(ctx, a.opts.Topic)
+	if err == nil {
+		err = listed.Error()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("list start offsets of %s: %w", a.opts.Topic, err)
+	}
+	o, ok := listed.Lookup(a.opts.Topic, p)
+	if !ok {
+		return 0, fmt.Errorf("list start offsets of %s: partition %d not listed", a.opts.Topic, p)
+	}
+	return o.Offset, nil
+}
+
+// freshSet gives ps an empty de-duplication set in the local store.
+func (a *Aggregator) freshSet(ps *partState) error {
+	if ps.dedup != nil {
+		_ = ps.dedup.Close()
+	}
+	ps.dedup = a.state.NewSet()
+	return nil
+}
+
+// dropSet releases a set that will not be installed.
+func (a *Aggregator) dropSet(ps *partState) {
+	if ps.dedup != nil {
+		_ = ps.dedup.Close()
+	}
+}
+
 // install makes ps the state of its partition and brings this process's
 // share of events_total up to the checkpoint.
 func (a *Aggregator) install(ps *partState) {
+	if old := a.parts[ps.p]; old != nil && old != ps {
+		_ = old.dedup.Close()
+	}
 	a.parts[ps.p] = ps
 	c := a.contrib[ps.p]
 	if c == nil {
@@ -145,6 +222,11 @@ func (a *Aggregator) lost(_ context.Context, _ *kgo.Client, lost map[string][]in
 
 func (a *Aggregator) drop(ps []int32) {
 	for _, p := range ps {
+		if s := a.parts[p]; s != nil {
+			if err := s.dedup.Close(); err != nil {
+				a.log.Warn("dropping a partition's de-duplication identities failed", "partition", p, "err", err)
+			}
+		}
 		delete(a.parts, p)
 		a.m.forget(p)
 		a.log.Info("partition released", "partition", p)

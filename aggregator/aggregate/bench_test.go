@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/dedupstore"
 )
 
 // benchEvents returns n distinct ~1 KB push events, in time order over a
@@ -38,19 +40,43 @@ func benchEvents(n int, escaped bool) [][]byte {
 }
 
 // BenchmarkProcess measures parse + identity + de-dup + hour and day
-// window update per event (one core).
+// window update per event (one core): with the in-memory set alone, and
+// with the aggregator's state path (the memory-bounded set over the local
+// store, and the changelog records encoded every 10,000 events as flushes
+// do).
 func BenchmarkProcess(b *testing.B) {
-	b.Run("event_value=escaped", func(b *testing.B) { benchProcess(b, benchEvents(200_000, true)) })
-	b.Run("event_value=object", func(b *testing.B) { benchProcess(b, benchEvents(200_000, false)) })
+	for _, store := range []bool{false, true} {
+		name := "state=memory"
+		if store {
+			name = "state=store"
+		}
+		b.Run(name+"/event_value=escaped", func(b *testing.B) { benchProcess(b, benchEvents(200_000, true), store) })
+		b.Run(name+"/event_value=object", func(b *testing.B) { benchProcess(b, benchEvents(200_000, false), store) })
+	}
 }
 
-func benchProcess(b *testing.B, evs [][]byte) {
+func benchProcess(b *testing.B, evs [][]byte, store bool) {
+	var st *dedupstore.Store
+	if store {
+		var err error
+		if st, err = dedupstore.Open(dedupstore.Options{Dir: b.TempDir()}); err != nil {
+			b.Fatal(err)
+		}
+		defer st.Close()
+	}
+	fresh := func() *partState {
+		ps := newPartState(0, testRules(time.UTC))
+		if st != nil {
+			ps.dedup = st.NewSet()
+		}
+		return ps
+	}
 	size := 0
 	for _, e := range evs {
 		size += len(e)
 	}
 	rec := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC).UnixMilli()
-	ps := newPartState(0, testRules(time.UTC))
+	ps := fresh()
 	b.SetBytes(int64(size / len(evs)))
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -58,11 +84,18 @@ func benchProcess(b *testing.B, evs [][]byte) {
 		j := i % len(evs)
 		if j == 0 && i > 0 {
 			b.StopTimer()
-			ps = newPartState(0, testRules(time.UTC)) // fresh identities each pass
+			_ = ps.dedup.Close()
+			ps = fresh() // fresh identities each pass
 			b.StartTimer()
 		}
 		if o, r := ps.process(evs[j], int64(i), rec, "push"); o != outCounted {
 			b.Fatalf("event %d: %s %s", j, o, r)
+		}
+		if store && len(ps.logged) == 10_000 {
+			_ = encodeChangelog(ps.logFrom, ps.next, false, ps.logged)
+			ps.logged, ps.logFrom = ps.logged[:0], ps.next
+		} else if !store && len(ps.logged) == 10_000 {
+			ps.logged = ps.logged[:0]
 		}
 	}
 	b.StopTimer()
@@ -78,7 +111,7 @@ func BenchmarkStateMemory(b *testing.B) {
 		base := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC).Unix()
 		const ids = 5_000_000
 		for k := uint64(0); k < ids; k++ {
-			d.add(k*0x9e3779b97f4a7c15, base+int64(k%(26*3600)))
+			_, _ = d.Add(k*0x9e3779b97f4a7c15, base+int64(k%(26*3600)))
 		}
 		perID := float64(heap()-before) / ids
 

@@ -51,20 +51,26 @@ func (a *Aggregator) flushParts(ctx context.Context, parts []*partState, inLoop 
 	now := a.opts.Now().UTC()
 	sort.Slice(parts, func(i, j int) bool { return parts[i].p < parts[j].p })
 
+	a.produceChangelog(parts)
 	if err := a.cl.Flush(ctx); err != nil {
 		return fmt.Errorf("wait for dead-letter acks: %w", err)
 	}
+	if err := a.logCl.Flush(ctx); err != nil {
+		return fmt.Errorf("wait for changelog acks: %w", err)
+	}
 	lostDLQ := a.takeDLQFailures()
+	lostLog := a.takeLogFailures()
 
 	var written []written
 	commits := make(map[int32]kgo.EpochOffset)
 	for _, ps := range parts {
-		if lostDLQ[ps.p] {
-			if err := a.reload(ctx, ps.p, inLoop, "dead-letter records were not acknowledged"); err != nil {
+		if lostDLQ[ps.p] || lostLog[ps.p] {
+			if err := a.reload(ctx, ps.p, inLoop, "dead-letter or changelog records were not acknowledged"); err != nil {
 				return err
 			}
 			continue
 		}
+		changelogAcked(ps)
 		w, err := a.writeLive(ctx, ps, now)
 		if err != nil {
 			return err
@@ -94,7 +100,9 @@ func (a *Aggregator) flushParts(ctx context.Context, parts []*partState, inLoop 
 		ps.saved, ps.finalH, ps.finalD = cp, cp.FinalizedHour, cp.FinalizedDay
 		commits[ps.p] = kgo.EpochOffset{Epoch: -1, Offset: cp.Offset}
 		if c := ps.cutoffMs(); c != noTime {
-			ps.dedup.prune(floorDiv(c, 1000))
+			if err := ps.dedup.Prune(floorDiv(c, 1000)); err != nil {
+				return err
+			}
 		}
 	}
 
@@ -107,11 +115,13 @@ func (a *Aggregator) flushParts(ctx context.Context, parts []*partState, inLoop 
 	open, ids := 0, 0
 	for _, ps := range a.parts {
 		open += len(ps.windows)
-		ids += ps.dedup.len()
+		ids += ps.dedup.Len()
 		a.publishPartition(ps)
 	}
 	a.m.windowsOpen.Set(float64(open))
 	a.m.dedupSize.Set(float64(ids))
+	a.m.hotIdentities.Set(float64(a.state.Hot()))
+	a.m.stateBytes.Set(float64(a.state.DiskBytes()))
 	a.m.flush.Observe(time.Since(began).Seconds())
 	return nil
 }

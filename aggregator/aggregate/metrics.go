@@ -26,6 +26,13 @@ type metrics struct {
 	paused       prometheus.Gauge
 	corrections  prometheus.Counter
 	conflicts    *prometheus.CounterVec
+
+	hotIdentities  prometheus.Gauge
+	stateBytes     prometheus.Gauge
+	restoreBytes   *prometheus.CounterVec
+	restoreSeconds prometheus.Histogram
+	gaps           *prometheus.CounterVec
+	lostRecords    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -51,7 +58,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
 		}),
 		mongoErrors: f.NewCounter(prometheus.CounterOpts{Name: "campaignpulse_aggregate_mongo_write_errors_total", Help: "Failed MongoDB flushes (retried with backoff)."}),
-		kafkaErrors: f.NewCounterVec(prometheus.CounterOpts{Name: "campaignpulse_aggregate_kafka_errors_total", Help: "Kafka errors by operation (fetch, dlq, publish, commit)."}, []string{"op"}),
+		kafkaErrors: f.NewCounterVec(prometheus.CounterOpts{Name: "campaignpulse_aggregate_kafka_errors_total", Help: "Kafka errors by operation (fetch, dlq, publish, commit, changelog)."}, []string{"op"}),
 		finalized:   f.NewCounterVec(prometheus.CounterOpts{Name: "campaignpulse_aggregate_windows_finalized_total", Help: "Windows appended to the time-series collections."}, []string{"granularity"}),
 		watermark:   f.NewGaugeVec(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_watermark_seconds", Help: "Partition watermark (newest event time minus allowed lateness), unix seconds."}, []string{"partition"}),
 		delay:       f.NewGaugeVec(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_watermark_delay_seconds", Help: "Wall clock minus the partition watermark."}, []string{"partition"}),
@@ -65,6 +72,27 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Counted events older than the watermark (allowed lateness exceeded, correction horizon not): corrections of windows already final in aggregated_metrics.",
 		}),
 		paused: f.NewGauge(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_paused", Help: "1 while consumption is paused because MongoDB writes fail."}),
+		hotIdentities: f.NewGauge(prometheus.GaugeOpts{
+			Name: "campaignpulse_aggregate_dedup_hot_identities",
+			Help: "De-duplication identities held in memory (bounded by --aggregate.hot-identities); the rest are in the local store.",
+		}),
+		stateBytes: f.NewGauge(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_dedup_store_bytes", Help: "Disk used by the local de-duplication store."}),
+		restoreBytes: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "campaignpulse_aggregate_restore_read_bytes_total",
+			Help: "Bytes read to rebuild de-duplication state on assignment, by source (changelog, raw_events replay).",
+		}, []string{"source"}),
+		restoreSeconds: f.NewHistogram(prometheus.HistogramOpts{
+			Name: "campaignpulse_aggregate_restore_duration_seconds", Help: "Time to restore one partition's de-duplication set from the changelog.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 14),
+		}),
+		gaps: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "campaignpulse_aggregate_state_gaps_total",
+			Help: "Gaps found on assignment or while consuming: records a partition's recovery needed that the topic's retention had deleted, by topic (raw_events: records never processed; dedup_changelog: identities not restorable). Alert on any increase.",
+		}, []string{"topic"}),
+		lostRecords: f.NewCounter(prometheus.CounterOpts{
+			Name: "campaignpulse_aggregate_lost_records_total",
+			Help: "raw_events records deleted by retention before they were processed (counted in the checkpoint's lost field, never silently skipped).",
+		}),
 	}
 	for o := outcome(0); o < numOutcomes; o++ {
 		m.events[o] = events.WithLabelValues(o.String())
@@ -72,7 +100,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range event.Reasons {
 		m.deadLettered[r] = dl.WithLabelValues(string(r))
 	}
-	for _, op := range []string{"fetch", "dlq", "publish", "commit"} {
+	for _, src := range []string{"changelog", "raw_events"} {
+		m.restoreBytes.WithLabelValues(src)
+	}
+	for _, op := range []string{"fetch", "dlq", "publish", "commit", "changelog"} {
 		m.kafkaErrors.WithLabelValues(op)
 	}
 	return m

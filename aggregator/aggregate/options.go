@@ -64,6 +64,21 @@ type Options struct {
 	// MaxPollRecords bounds the records handled between rebalance checks.
 	// Default 10000.
 	MaxPollRecords int
+	// ChangelogTopic receives the identities the de-duplication adds, tagged
+	// with their source offsets, so a new owner restores the set from it
+	// instead of re-reading raw_events. Default dedup_changelog.
+	ChangelogTopic string
+	// ChangelogRetention is the changelog's retention.ms when the
+	// aggregator creates it. Default 72h.
+	ChangelogRetention time.Duration
+	// StateDir holds the local spill store of identities (wiped at start).
+	// Default: a new directory under the system temporary directory.
+	StateDir string
+	// HotIdentities is how many identities stay in memory across all owned
+	// partitions before older hours spill to the local store. Default 2M.
+	HotIdentities int
+	// StateCacheBytes is the block cache of the local store. Default 32 MiB.
+	StateCacheBytes int64
 	// Now is the wall clock (freshness, delay metrics, backoff). Default
 	// time.Now.
 	Now func() time.Time
@@ -85,6 +100,11 @@ const (
 	FlagMaxDirtyWindows   = "aggregate.max-dirty-windows"
 	FlagExpiryInterval    = "aggregate.expiry-interval"
 	FlagMaxPollRecords    = "aggregate.max-poll-records"
+	FlagChangelogTopic    = "kafka.changelog-topic"
+	FlagChangelogRetain   = "kafka.changelog-retention"
+	FlagStateDir          = "aggregate.state-dir"
+	FlagHotIdentities     = "aggregate.hot-identities"
+	FlagStateCacheBytes   = "aggregate.state-cache-bytes"
 )
 
 // RegisterFlags registers every setting of o on fs with its default and
@@ -105,6 +125,11 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.MaxDirtyWindows, FlagMaxDirtyWindows, 2000, "flush early when this many windows wait to be written (bounds one flush; lower it for slow stores like FerretDB)")
 	fs.DurationVar(&o.ExpiryInterval, FlagExpiryInterval, 10*time.Minute, "period of application-side expiry where MongoDB lacks time-series/TTL")
 	fs.IntVar(&o.MaxPollRecords, FlagMaxPollRecords, 10000, "records handled between rebalance checks")
+	fs.StringVar(&o.ChangelogTopic, FlagChangelogTopic, metricdoc.TopicDedupChangelog, "topic of the de-duplication identities (tagged with source offsets) a new owner restores instead of replaying raw_events; created with as many partitions as raw_events")
+	fs.DurationVar(&o.ChangelogRetention, FlagChangelogRetain, 72*time.Hour, "retention.ms when the aggregator creates the changelog topic; at start the topic's retention must exceed lateness + correction horizon + max future + 1h")
+	fs.StringVar(&o.StateDir, FlagStateDir, "", "directory of the local de-duplication store (wiped at start; not on a tmpfs, which counts as memory); empty = a new temporary directory")
+	fs.IntVar(&o.HotIdentities, FlagHotIdentities, 2_000_000, "de-duplication identities kept in memory (~40 B each) across owned partitions; older event hours spill to the local store")
+	fs.Int64Var(&o.StateCacheBytes, FlagStateCacheBytes, 32<<20, "block cache of the local de-duplication store, in bytes")
 }
 
 // RegisterTimezone registers --aggregate.timezone, the zone of day windows
@@ -149,6 +174,10 @@ func (o *Options) validate() error {
 		return fmt.Errorf("%s %s: must be at least 1s", FlagExpiryInterval, o.ExpiryInterval)
 	case o.MaxPollRecords < 1:
 		return fmt.Errorf("%s %d: must be positive", FlagMaxPollRecords, o.MaxPollRecords)
+	case o.HotIdentities < 1000:
+		return fmt.Errorf("%s %d: must be at least 1000", FlagHotIdentities, o.HotIdentities)
+	case o.StateCacheBytes < 1<<20:
+		return fmt.Errorf("%s %d: must be at least 1 MiB", FlagStateCacheBytes, o.StateCacheBytes)
 	}
 	return nil
 }

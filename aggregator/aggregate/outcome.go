@@ -19,10 +19,12 @@ func (o outcome) String() string {
 
 // tally is a partition's outcome counts for the records before offset.
 // skipped counts the offsets below offset that are no event (transaction
-// markers, records of aborted transactions), so that offset = sum(counts) +
-// skipped.
+// markers, records of aborted transactions), lost those whose records the
+// retention deleted before they were processed, so that offset =
+// sum(counts) + skipped + lost.
 type tally struct {
 	offset  int64
 	counts  [numOutcomes]int64
 	skipped int64
+	lost    int64
 }

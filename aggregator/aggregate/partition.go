@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -43,9 +44,16 @@ type partState struct {
 
 	windows map[windowKey]*window
 	dirty   []*window
-	dedup   *dedup
-	fresh   map[freshKey]freshVal
-	spans   [2]span // hour, day
+	dedup   identitySet
+	// logged are the identities added since the last changelog record,
+	// which will cover source offsets [logFrom, next); logBase marks an
+	// owner's first record after rebuilding the set without the changelog.
+	logged     []logEntry
+	logFrom    int64
+	logPending int64
+	logBase    bool
+	fresh      map[freshKey]freshVal
+	spans      [2]span // hour, day
 
 	ev event.Event // reused parse target
 	// late: the last counted event corrected an hour window the watermark
@@ -80,13 +88,27 @@ func (ps *partState) watermark() time.Time {
 
 // replay feeds a record below the checkpoint: it only restores the
 // identities that decisions after the checkpoint must still see.
-func (ps *partState) replay(value []byte, recordMs int64) {
+func (ps *partState) replay(value []byte, offset, recordMs int64) {
 	if ps.parse(value, recordMs) != "" {
 		return
 	}
 	if ps.ev.Time.UnixMilli() >= ps.replayCutoffMs {
-		ps.dedup.add(ps.ev.Identity(), ps.ev.Time.Unix())
+		ps.remember(ps.ev.Identity(), ps.ev.Time.Unix(), offset)
 	}
+}
+
+// remember adds an identity to the set and, when new, to the changelog's
+// next record. The set only fails when its disk does; the state can then
+// not be trusted, and the process stops so the next owner restores it.
+func (ps *partState) remember(id uint64, sec, offset int64) (seen bool) {
+	seen, err := ps.dedup.Add(id, sec)
+	if err != nil {
+		panic(fmt.Errorf("partition %d: de-duplication store failed: %w", ps.p, err))
+	}
+	if !seen {
+		ps.logged = append(ps.logged, logEntry{id: id, hour: floorDiv(sec, 3600), offset: offset})
+	}
+	return seen
 }
 
 // parse reads the record into ps.ev and returns why it is invalid, if it
@@ -137,7 +159,7 @@ func (ps *partState) decide(value []byte, offset, recordMs int64, source string)
 	if ms < ps.cutoffMs() {
 		return outTooLate, ""
 	}
-	if ps.dedup.add(ev.Identity(), ev.Time.Unix()) {
+	if ps.remember(ev.Identity(), ev.Time.Unix(), offset) {
 		return outDuplicate, ""
 	}
 	ps.late = ps.maxMs != noTime && ms < ps.maxMs-ps.rules.lateness
@@ -192,7 +214,7 @@ func (ps *partState) checkpoint(topic string, now time.Time) metricdoc.Checkpoin
 		FinalizedHour: ps.finalH, FinalizedDay: ps.finalD, UpdatedAt: now, TimeZone: ps.rules.loc.String(),
 		Counted: ps.tally.counts[outCounted], Duplicates: ps.tally.counts[outDuplicate],
 		TooLate: ps.tally.counts[outTooLate], DeadLettered: ps.tally.counts[outDeadLettered],
-		Skipped: ps.tally.skipped,
+		Skipped: ps.tally.skipped, Lost: ps.tally.lost,
 	}
 	if cut := ps.cutoffMs(); cut != noTime {
 		c := time.UnixMilli(cut)
@@ -210,7 +232,7 @@ func (ps *partState) restore(cp metricdoc.Checkpoint, docs []metricdoc.Live) {
 	if !cp.Watermark.IsZero() {
 		ps.maxMs = cp.Watermark.UnixMilli() + ps.rules.lateness
 	}
-	ps.tally = tally{offset: cp.Offset, counts: [numOutcomes]int64{cp.Counted, cp.Duplicates, cp.TooLate, cp.DeadLettered}, skipped: cp.Skipped}
+	ps.tally = tally{offset: cp.Offset, counts: [numOutcomes]int64{cp.Counted, cp.Duplicates, cp.TooLate, cp.DeadLettered}, skipped: cp.Skipped, lost: cp.Lost}
 	ps.replayTo = cp.Offset
 	ps.replayCutoffMs = ps.cutoffMs()
 	for i := range docs {

@@ -168,15 +168,27 @@ func TestRestoreReachesTheSameDecisions(t *testing.T) {
 		b := newPartState(0, r)
 		b.restore(cp, nil)
 		for i := 0; i < cut; i++ { // replay from the start
-			b.replay(stream[i], recMs[i])
+			b.replay(stream[i], int64(i), recMs[i])
 		}
-		for i := cut; i < len(stream); i++ {
-			if got, _ := b.process(stream[i], int64(i), recMs[i], "push"); got != want[i] {
-				t.Fatalf("cut at %d: record %d is %s after restore, %s without", cut, i, got, want[i])
+		// c restores from a's changelog record instead.
+		c := newPartState(0, r)
+		c.restore(cp, nil)
+		rec, err := decodeChangelog(encodeChangelog(0, int64(cut), true, a.logged), nil)
+		if err != nil || rec.from != 0 || rec.to != int64(cut) || !rec.base || len(rec.entries) != len(a.logged) {
+			t.Fatalf("changelog round trip: %+v, %v", rec, err)
+		}
+		if _, err := restoreEntries(c.dedup, rec.entries, cp.Offset, floorDiv(c.replayCutoffMs, 1000)); err != nil {
+			t.Fatal(err)
+		}
+		for _, rs := range []*partState{b, c} {
+			for i := cut; i < len(stream); i++ {
+				if got, _ := rs.process(stream[i], int64(i), recMs[i], "push"); got != want[i] {
+					t.Fatalf("cut at %d: record %d is %s after restore, %s without", cut, i, got, want[i])
+				}
 			}
-		}
-		if b.tally != full.tally {
-			t.Fatalf("cut at %d: tally %+v, want %+v", cut, b.tally, full.tally)
+			if rs.tally != full.tally {
+				t.Fatalf("cut at %d: tally %+v, want %+v", cut, rs.tally, full.tally)
+			}
 		}
 	}
 }
@@ -184,15 +196,15 @@ func TestRestoreReachesTheSameDecisions(t *testing.T) {
 func TestDedupPrunesWholeHours(t *testing.T) {
 	d := newDedup()
 	for s := int64(0); s < 3*3600; s += 60 {
-		if d.add(uint64(s), s) {
+		if seen, _ := d.Add(uint64(s), s); seen {
 			t.Fatalf("fresh identity %d reported seen", s)
 		}
 	}
-	if !d.add(60, 60) || d.len() != 180 {
-		t.Fatalf("len %d", d.len())
+	if seen, _ := d.Add(60, 60); !seen || d.Len() != 180 {
+		t.Fatalf("len %d", d.Len())
 	}
-	d.prune(3600 + 1800) // hour 0 ends before the cutoff, hour 1 does not
-	if d.len() != 120 || d.add(3600, 3600) == false {
-		t.Fatalf("after prune len %d", d.len())
+	_ = d.Prune(3600 + 1800) // hour 0 ends before the cutoff, hour 1 does not
+	if seen, _ := d.Add(3600, 3600); d.Len() != 120 || !seen {
+		t.Fatalf("after prune len %d", d.Len())
 	}
 }

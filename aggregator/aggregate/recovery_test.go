@@ -5,6 +5,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
 
 // TestCrashRestart kills aggregators mid-stream (once right after a flush
@@ -45,6 +49,11 @@ func TestCrashRestart(t *testing.T) {
 		sum += cp.Offset
 	}
 	t.Logf("b crashed with checkpoints covering %d of %d records", sum, tr.n)
+	// c rebuilt its de-duplication sets from the changelog, not raw_events.
+	fromLog, fromRaw := counterValue(t, c.a.m.restoreBytes.WithLabelValues("changelog")), counterValue(t, c.a.m.restoreBytes.WithLabelValues("raw_events"))
+	if fromLog == 0 || fromRaw != 0 {
+		t.Errorf("restore read %v changelog bytes and %v raw_events bytes; want the changelog only", fromLog, fromRaw)
+	}
 	want := [numOutcomes]int64{tr.counted, tr.duplicates, tr.tooLate, tr.dlq}
 	for o := outcome(0); o < numOutcomes; o++ {
 		if got := int64(counterValue(t, c.a.m.events[o])); got != want[o] {
@@ -167,4 +176,58 @@ func TestConcurrentOwners(t *testing.T) {
 		t.Fatal("no ownership conflict happened: the test did not exercise the stale-writer path")
 	}
 	t.Logf("%v ownership conflicts resolved", conflicts)
+}
+
+// TestRetentionGapIsLoud restarts an aggregator after the retention
+// deleted records it had not processed yet (and the changelog records its
+// restore needs): the lost records are accounted in the checkpoint and
+// counted by the gap metrics; nothing is skipped silently.
+func TestRetentionGapIsLoud(t *testing.T) {
+	w := newWorld(t, 1)
+	recs, _ := generate(2, 600, testStart, 10, w.loc)
+	a := w.start(Options{})
+	w.produce(recs[:300])
+	w.waitCaughtUp(30 * time.Second)
+	a.kill()
+	w.produce(recs[300:])
+	cp := w.checkpoints()[0]
+	if cp.Offset == 0 {
+		t.Fatal("no checkpoint before the kill")
+	}
+
+	// Retention passes: raw_events loses 25 records never processed, the
+	// changelog everything.
+	del := kadm.Offsets{}
+	del.Add(kadm.Offset{Topic: metricdoc.TopicRawEvents, Partition: 0, At: cp.Offset + 25})
+	ends, err := w.adm.ListEndOffsets(t.Context(), metricdoc.TopicDedupChangelog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	end, _ := ends.Lookup(metricdoc.TopicDedupChangelog, 0)
+	del.Add(kadm.Offset{Topic: metricdoc.TopicDedupChangelog, Partition: 0, At: end.Offset})
+	resp, err := w.adm.DeleteRecords(t.Context(), del)
+	if err == nil {
+		err = resp.Error()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	b := w.start(Options{})
+	w.waitCaughtUp(30 * time.Second)
+	after := w.checkpoints()[0]
+	if after.Lost != 25 {
+		t.Fatalf("checkpoint lost = %d, want 25 (%+v)", after.Lost, after)
+	}
+	if sum := after.Counted + after.Duplicates + after.TooLate + after.DeadLettered + after.Skipped + after.Lost; sum != after.Offset {
+		t.Fatalf("offset %d != outcomes + skipped + lost %d", after.Offset, sum)
+	}
+	if got := counterValue(t, b.a.m.lostRecords); got != 25 {
+		t.Errorf("lost_records_total = %v, want 25", got)
+	}
+	for _, topic := range []string{metricdoc.TopicRawEvents, metricdoc.TopicDedupChangelog} {
+		if got := counterValue(t, b.a.m.gaps.WithLabelValues(topic)); got != 1 {
+			t.Errorf("state_gaps_total{topic=%s} = %v, want 1", topic, got)
+		}
+	}
 }

@@ -14,6 +14,9 @@ const (
 	TopicRawEvents  = "raw_events"
 	TopicDLQ        = "raw_events_dlq"
 	TopicAggregated = "aggregated_metrics"
+	// TopicDedupChangelog holds the aggregator's de-duplication identities
+	// with their source offsets: its restorable state.
+	TopicDedupChangelog = "dedup_changelog"
 )
 
 // Kafka record headers set by ingest on raw_events and by the aggregator on

@@ -181,9 +181,12 @@ type Checkpoint struct {
 	DeadLettered int64 `bson:"dead_lettered"`
 	// Skipped counts the offsets before Offset that hold no event: the
 	// markers of transactions and the records of aborted ones, which a
-	// read_committed consumer never sees. Offset = counted + duplicates +
-	// too_late + dead_lettered + skipped.
+	// read_committed consumer never sees.
 	Skipped int64 `bson:"skipped"`
+	// Lost counts offsets before Offset whose records the topic's retention
+	// deleted before they were processed: reported loudly (log, metric),
+	// never counted. Offset = outcomes + skipped + lost.
+	Lost int64 `bson:"lost"`
 }
 
 // CheckpointID is the _id of the checkpoint of a topic partition.

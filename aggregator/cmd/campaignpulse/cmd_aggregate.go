@@ -42,6 +42,7 @@ func runAggregate(ctx context.Context, args []string, log *slog.Logger) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	setMemoryLimit(log)
 	mc, err := co.Connect("campaignpulse-aggregate")
 	if err != nil {
 		return err

@@ -31,6 +31,11 @@ type Options struct {
 	DLQRetention time.Duration
 	// AggregatedRetention is aggregated_metrics' retention.ms. Default 24h.
 	AggregatedRetention time.Duration
+	// ChangelogRetention is dedup_changelog's retention.ms: the aggregator
+	// restores its de-duplication set from it, so it must exceed the
+	// correction horizon + allowed lateness + max future + 1h (28h by
+	// default) by the longest outage to survive. Default 72h.
+	ChangelogRetention time.Duration
 	// CursorTopic is the compacted topic holding the pull poller's cursors.
 	// Default "ingest_cursors".
 	CursorTopic string
@@ -42,6 +47,9 @@ type Options struct {
 	Linger time.Duration
 }
 
+// DefaultChangelogRetention is dedup_changelog's retention when created.
+const DefaultChangelogRetention = 72 * time.Hour
+
 // Flag names of the Kafka settings of ingest and topics.
 const (
 	FlagClientID            = "kafka.client-id"
@@ -50,6 +58,7 @@ const (
 	FlagRawRetention        = "kafka.raw-retention"
 	FlagDLQRetention        = "kafka.dlq-retention"
 	FlagAggregatedRetention = "kafka.aggregated-retention"
+	FlagChangelogRetention  = "kafka.changelog-retention"
 	FlagCursorTopic         = "kafka.cursor-topic"
 	FlagDeliveryTimeout     = "kafka.delivery-timeout"
 	FlagLinger              = "kafka.linger"
@@ -65,6 +74,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.RawRetention, FlagRawRetention, 24*time.Hour, "retention.ms of raw_events")
 	fs.DurationVar(&o.DLQRetention, FlagDLQRetention, 7*24*time.Hour, "retention.ms of raw_events_dlq")
 	fs.DurationVar(&o.AggregatedRetention, FlagAggregatedRetention, 24*time.Hour, "retention.ms of aggregated_metrics")
+	fs.DurationVar(&o.ChangelogRetention, FlagChangelogRetention, DefaultChangelogRetention, "retention.ms of dedup_changelog (the aggregator's restorable de-duplication state; must exceed the correction horizon + lateness + max future + 1h by the longest outage to survive)")
 	fs.StringVar(&o.CursorTopic, FlagCursorTopic, "ingest_cursors", "compacted topic holding the pull poller's cursors")
 	fs.StringVar(&o.ClientID, FlagClientID, "campaignpulse-ingest", "client id prefix towards the brokers")
 	fs.DurationVar(&o.DeliveryTimeout, FlagDeliveryTimeout, 10*time.Second, "how long a record may wait for its ack (>= 1s)")
@@ -101,6 +111,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("%s: %s, must be >= 1m", FlagRawRetention, o.RawRetention)
 	case o.DLQRetention < time.Minute:
 		return fmt.Errorf("%s: %s, must be >= 1m", FlagDLQRetention, o.DLQRetention)
+	case o.ChangelogRetention < time.Hour:
+		return fmt.Errorf("%s: %s, must be >= 1h", FlagChangelogRetention, o.ChangelogRetention)
 	case o.AggregatedRetention < time.Minute:
 		return fmt.Errorf("%s: %s, must be >= 1m", FlagAggregatedRetention, o.AggregatedRetention)
 	case o.CursorTopic == "":

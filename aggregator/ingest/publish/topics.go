@@ -10,6 +10,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
 
 // TopicSpec is one topic ingest makes sure exists.
@@ -33,6 +35,7 @@ func (o Options) TopicSpecs() []TopicSpec {
 		{Name: o.Topics.Aggregated, Partitions: o.RawPartitions, Configs: map[string]string{
 			"cleanup.policy": "delete", "retention.ms": ms(o.AggregatedRetention),
 		}},
+		ChangelogSpec(metricdoc.TopicDedupChangelog, o.RawPartitions, o.ChangelogRetention),
 		// One partition: a handful of keys, read whole at start.
 		{Name: o.CursorTopic, Partitions: 1, Configs: map[string]string{
 			"cleanup.policy": "compact", "retention.ms": "-1",
@@ -40,33 +43,49 @@ func (o Options) TopicSpecs() []TopicSpec {
 	}
 }
 
-// EnsureTopics creates the missing topics of o.TopicSpecs(). An existing topic is
-// fine; a partition count different from the wanted one is logged, not
-// fatal, because changing it would move keys between partitions.
+// ChangelogSpec is the aggregator's de-duplication changelog: partition p
+// holds the identities of raw_events partition p, kept by time for longer
+// than the correction horizon the aggregator restores.
+func ChangelogSpec(name string, partitions int32, retention time.Duration) TopicSpec {
+	return TopicSpec{Name: name, Partitions: partitions, Configs: map[string]string{
+		"cleanup.policy": "delete", "retention.ms": strconv.FormatInt(retention.Milliseconds(), 10),
+	}}
+}
+
+// EnsureTopics creates the missing topics of o.TopicSpecs(). An existing
+// topic is fine; a partition count different from the wanted one is logged,
+// not fatal, because changing it would move keys between partitions.
 func EnsureTopics(ctx context.Context, adm *kadm.Client, o Options, log *slog.Logger) error {
 	for _, t := range o.TopicSpecs() {
-		cfg := make(map[string]*string, len(t.Configs))
-		for k, v := range t.Configs {
-			cfg[k] = kadm.StringPtr(v)
+		if err := EnsureTopic(ctx, adm, t, o.ReplicationFactor, log); err != nil {
+			return err
 		}
-		resp, err := adm.CreateTopics(ctx, t.Partitions, o.ReplicationFactor, cfg, t.Name)
-		if err != nil {
-			return fmt.Errorf("create topic %s: %w", t.Name, err)
-		}
-		r, err := resp.On(t.Name, nil)
-		if err != nil {
-			return fmt.Errorf("create topic %s: %w", t.Name, err)
-		}
-		switch {
-		case r.Err == nil:
-			log.Info("topic created", "topic", t.Name, "partitions", t.Partitions)
-		case errors.Is(r.Err, kerr.TopicAlreadyExists):
-			if err := checkPartitions(ctx, adm, t, log); err != nil {
-				return err
-			}
-		default:
-			return fmt.Errorf("create topic %s: %w", t.Name, r.Err)
-		}
+	}
+	return nil
+}
+
+// EnsureTopic creates t unless it exists (replicationFactor -1: the
+// broker's default).
+func EnsureTopic(ctx context.Context, adm *kadm.Client, t TopicSpec, replicationFactor int16, log *slog.Logger) error {
+	cfg := make(map[string]*string, len(t.Configs))
+	for k, v := range t.Configs {
+		cfg[k] = kadm.StringPtr(v)
+	}
+	resp, err := adm.CreateTopics(ctx, t.Partitions, replicationFactor, cfg, t.Name)
+	if err != nil {
+		return fmt.Errorf("create topic %s: %w", t.Name, err)
+	}
+	r, err := resp.On(t.Name, nil)
+	if err != nil {
+		return fmt.Errorf("create topic %s: %w", t.Name, err)
+	}
+	switch {
+	case r.Err == nil:
+		log.Info("topic created", "topic", t.Name, "partitions", t.Partitions)
+	case errors.Is(r.Err, kerr.TopicAlreadyExists):
+		return checkPartitions(ctx, adm, t, log)
+	default:
+		return fmt.Errorf("create topic %s: %w", t.Name, r.Err)
 	}
 	return nil
 }
