@@ -181,6 +181,13 @@ test-ingest-realkafka:
 ## bench-aggregate: parse + de-dup + window update per event (one core), state bytes per identity/window
 bench-aggregate:
 	$(GO) test -run '^$$' -bench '^Benchmark(Process|StateMemory)$$' -cpu 1 -benchtime 3s -benchmem ./aggregator/aggregate/
+## bench-state: 50M identities over a 27 h horizon through the memory-bounded de-dup state (last line `state: ...`)
+.PHONY: bench-state bench-recovery
+bench-state:
+	$(GO) run ./aggregator/testbed/cmd/benchstate $(BENCH_STATE_ARGS)
+## bench-recovery: 1M events through Apache Kafka (scripts/kafka.sh), SIGKILL, restart; restore bytes vs a raw replay (last line `recovery: ...`)
+bench-recovery: $(BIN)
+	$(GO) run ./aggregator/testbed/cmd/benchrecovery --binary $(BIN) $(BENCH_RECOVERY_ARGS)
 ## test-aggregate-realkafka: aggregator on Apache Kafka through a broker kill -9 and an aggregator crash
 test-aggregate-realkafka:
 	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -timeout 10m -run RealKafka ./aggregator/aggregate/

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // Options bound the store's memory.
@@ -76,6 +77,7 @@ func Open(opts Options) (*Store, error) {
 	po := &pebble.Options{
 		Cache:                       cache,
 		DisableWAL:                  true,
+		FS:                          noSyncFS{vfs.Default},
 		MemTableSize:                opts.MemTableBytes,
 		MemTableStopWritesThreshold: 4,
 		Logger:                      quietLogger{},
@@ -287,3 +289,41 @@ func (quietLogger) Errorf(string, ...any) {}
 func (quietLogger) Fatalf(format string, args ...any) {
 	panic(fmt.Sprintf("pebble: "+format, args...))
 }
+
+// noSyncFS skips every fsync: the store is wiped at start and rebuilt from
+// the changelog, so durability buys nothing, and on a busy disk a flush's
+// fsync stalls the poll loop that adds identities.
+type noSyncFS struct{ vfs.FS }
+
+func (fs noSyncFS) Create(name string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.Create(name, c)
+	return wrapNoSync(f, err)
+}
+
+func (fs noSyncFS) OpenReadWrite(name string, c vfs.DiskWriteCategory, opts ...vfs.OpenOption) (vfs.File, error) {
+	f, err := fs.FS.OpenReadWrite(name, c, opts...)
+	return wrapNoSync(f, err)
+}
+
+func (fs noSyncFS) OpenDir(name string) (vfs.File, error) {
+	f, err := fs.FS.OpenDir(name)
+	return wrapNoSync(f, err)
+}
+
+func (fs noSyncFS) ReuseForWrite(oldname, newname string, c vfs.DiskWriteCategory) (vfs.File, error) {
+	f, err := fs.FS.ReuseForWrite(oldname, newname, c)
+	return wrapNoSync(f, err)
+}
+
+func wrapNoSync(f vfs.File, err error) (vfs.File, error) {
+	if err != nil {
+		return nil, err
+	}
+	return noSyncFile{f}, nil
+}
+
+type noSyncFile struct{ vfs.File }
+
+func (noSyncFile) Sync() error                             { return nil }
+func (noSyncFile) SyncData() error                         { return nil }
+func (noSyncFile) SyncTo(int64) (fullSync bool, err error) { return true, nil }
