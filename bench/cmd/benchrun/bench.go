@@ -199,17 +199,30 @@ func contains(xs []string, x string) bool {
 	return false
 }
 
-// resetTopics deletes and recreates the bench's topics, empty, with the
-// configured partitions (the aggregator's own topics command creates them,
-// as in production).
+// resetTopics deletes every topic but the broker's own (earlier runs' raw
+// events, outputs, changelogs, Kafka Streams' internal topics) and creates
+// raw_events, raw_events_dlq and aggregated_metrics empty with the
+// configured partitions.
 func (b *bench) resetTopics(ctx context.Context) error {
-	topics := []string{metricdoc.TopicRawEvents, metricdoc.TopicDLQ, metricdoc.TopicAggregated}
-	if _, err := b.adm.DeleteTopics(ctx, topics...); err != nil {
-		return fmt.Errorf("delete topics: %w", err)
+	all, err := b.adm.ListTopics(ctx)
+	if err != nil {
+		return fmt.Errorf("list topics: %w", err)
 	}
+	var names []string
+	for _, t := range all.Names() {
+		if !strings.HasPrefix(t, "__") {
+			names = append(names, t)
+		}
+	}
+	if len(names) > 0 {
+		if _, err := b.adm.DeleteTopics(ctx, names...); err != nil {
+			return fmt.Errorf("delete topics: %w", err)
+		}
+	}
+	topics := []string{metricdoc.TopicRawEvents, metricdoc.TopicDLQ, metricdoc.TopicAggregated}
 	deadline := time.Now().Add(time.Minute)
 	for {
-		md, err := b.adm.ListTopics(ctx, topics...)
+		md, err := b.adm.ListTopics(ctx, names...)
 		left := 0
 		for _, d := range md {
 			if d.Err == nil {
