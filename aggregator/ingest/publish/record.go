@@ -25,9 +25,15 @@ func Key(ev *event.Event) []byte {
 // RawRecord is the raw_events record (topic: Options.Topics.Raw) of a validated event. value is kept as
 // the source sent it (it is the raw topic).
 func RawRecord(topic, source string, ev *event.Event, value []byte, now time.Time) *kgo.Record {
+	return KeyedRawRecord(topic, source, Key(ev), value, now)
+}
+
+// KeyedRawRecord is RawRecord for a value validated earlier, whose Key was
+// kept (the pull poller validates while downloading and produces later).
+func KeyedRawRecord(topic, source string, key, value []byte, now time.Time) *kgo.Record {
 	return &kgo.Record{
 		Topic: topic,
-		Key:   Key(ev),
+		Key:   key,
 		Value: value,
 		Headers: []kgo.RecordHeader{
 			{Key: metricdoc.HeaderSource, Value: []byte(source)},

@@ -9,6 +9,14 @@
 // the window is pulled again; after the commit both are visible, so it is
 // not. Hence no gap and no window twice, across restarts and containers.
 //
+// Download first, then a short transaction: a window's report is
+// downloaded, validated and spooled (memory up to a bound, then a file)
+// with no transaction open; only then is it produced in a transaction. An
+// open transaction holds back every read_committed reader of the
+// partitions it wrote to, push events included, so it must last for a
+// produce, never for a download. Downloads of all apps and reports run at
+// once; transactions take turns on the one transactional producer.
+//
 // AppsFlyer's quirks handled here: the 302 to a one-time download host (the
 // bearer token is not forwarded), silent truncation at maximum_rows (the
 // window is split and re-pulled), the daily quota answered as 400 with a

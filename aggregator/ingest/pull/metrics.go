@@ -14,6 +14,9 @@ type metrics struct {
 	quotaWaits *prometheus.CounterVec // report
 	cursor     *prometheus.GaugeVec   // app_id, report
 	stopped    *prometheus.GaugeVec   // app_id
+	// download and transaction time the two phases of a window.
+	download    *prometheus.HistogramVec // report
+	transaction *prometheus.HistogramVec // report
 }
 
 func newMetrics(reg prometheus.Registerer, reports []string) *metrics {
@@ -40,6 +43,16 @@ func newMetrics(reg prometheus.Registerer, reports []string) *metrics {
 			Help: "1 when pulling an app stopped on a permanent error (invalid token, unknown app).",
 		}, []string{"app_id"}),
 	}
+	m.download = f.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "campaignpulse_ingest_pull_download_seconds",
+		Help:    "Time to request, download and spool one report window (no transaction is open meanwhile).",
+		Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
+	}, []string{"report"})
+	m.transaction = f.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "campaignpulse_ingest_pull_transaction_seconds",
+		Help:    "Time one pull transaction is open (produce of a downloaded window and its cursor, commit): read_committed consumers of raw_events wait this long.",
+		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
+	}, []string{"report"})
 	for _, r := range reports {
 		for _, c := range []string{"2xx", "4xx", "5xx", "error"} {
 			m.requests.WithLabelValues(r, c)
@@ -49,6 +62,8 @@ func newMetrics(reg prometheus.Registerer, reports []string) *metrics {
 		m.windows.WithLabelValues(r)
 		m.splits.WithLabelValues(r)
 		m.quotaWaits.WithLabelValues(r)
+		m.download.WithLabelValues(r)
+		m.transaction.WithLabelValues(r)
 	}
 	return m
 }

@@ -53,9 +53,17 @@ type Options struct {
 	// TransactionalID of the Kafka producer. One poller per id: a second
 	// one fences the first. Default "campaignpulse-ingest-pull".
 	TransactionalID string
-	// TransactionTimeout is the Kafka transaction timeout; it must exceed
-	// RequestTimeout. Default 5m.
+	// TransactionTimeout is the Kafka transaction timeout. A transaction
+	// only produces a report already downloaded, so it is independent of
+	// RequestTimeout. Default 1m.
 	TransactionTimeout time.Duration
+	// SpoolMemory bounds the bytes of a downloaded report held in memory
+	// until its transaction; beyond it the report is spooled to a file in
+	// SpoolDir. Every app and report downloads at once, so the heap bound
+	// is SpoolMemory times their number. Default 32 MiB.
+	SpoolMemory int
+	// SpoolDir holds the spool files. Default: the system temp directory.
+	SpoolDir string
 }
 
 // Flag names of the poller's settings.
@@ -75,6 +83,8 @@ const (
 	FlagRetryAttempts      = "pull.retry-attempts"
 	FlagTransactionalID    = "pull.transactional-id"
 	FlagTransactionTimeout = "pull.transaction-timeout"
+	FlagSpoolMemory        = "pull.spool-memory-bytes"
+	FlagSpoolDir           = "pull.spool-dir"
 )
 
 // RegisterFlags registers every setting of o on fs with its default and
@@ -94,7 +104,9 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.RetryCap, FlagRetryCap, 2*time.Minute, "largest backoff")
 	fs.Uint64Var(&o.RetryAttempts, FlagRetryAttempts, 8, "attempts per window before waiting --pull.retry-cap and starting over")
 	fs.StringVar(&o.TransactionalID, FlagTransactionalID, "campaignpulse-ingest-pull", "Kafka transactional id; one poller per id (a new one fences the old)")
-	fs.DurationVar(&o.TransactionTimeout, FlagTransactionTimeout, 5*time.Minute, "Kafka transaction timeout; > --pull.request-timeout")
+	fs.DurationVar(&o.TransactionTimeout, FlagTransactionTimeout, time.Minute, "Kafka transaction timeout (a transaction only produces an already downloaded window)")
+	fs.IntVar(&o.SpoolMemory, FlagSpoolMemory, 32<<20, "bytes of one downloaded window kept in memory until its transaction; more goes to --pull.spool-dir")
+	fs.StringVar(&o.SpoolDir, FlagSpoolDir, "", "directory of the spool files of large downloaded windows; empty = the system temp directory")
 }
 
 // DefaultOptions returns every setting at its default.
@@ -137,8 +149,10 @@ func (o Options) Validate() error {
 		return errors.New(FlagRetryAttempts + ": must be >= 1")
 	case o.TransactionalID == "":
 		return errors.New(FlagTransactionalID + ": empty")
-	case o.TransactionTimeout <= o.RequestTimeout:
-		return fmt.Errorf("%s: %s, must exceed %s %s", FlagTransactionTimeout, o.TransactionTimeout, FlagRequestTimeout, o.RequestTimeout)
+	case o.TransactionTimeout < time.Second:
+		return fmt.Errorf("%s: %s, must be >= 1s", FlagTransactionTimeout, o.TransactionTimeout)
+	case o.SpoolMemory < 0:
+		return fmt.Errorf("%s: %d, must be >= 0", FlagSpoolMemory, o.SpoolMemory)
 	case !o.Start.IsZero() && o.Start.Truncate(time.Second) != o.Start:
 		return fmt.Errorf("%s: %s, must be whole seconds", FlagStart, o.Start)
 	}

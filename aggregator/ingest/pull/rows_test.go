@@ -88,7 +88,8 @@ func TestOptionsValidateNamesSetting(t *testing.T) {
 		{"url with credentials", func(o *Options) { o.BaseURL = "https://u:p@hq1.appsflyer.com" }, FlagBaseURL},
 		{"catch-up not multiple", func(o *Options) { o.CatchUpWindow = 90 * time.Minute }, "pull.catch-up-window"},
 		{"fractional window", func(o *Options) { o.Window = 1500 * time.Millisecond }, "pull.window"},
-		{"txn timeout too short", func(o *Options) { o.TransactionTimeout = time.Minute }, "pull.transaction-timeout"},
+		{"txn timeout too short", func(o *Options) { o.TransactionTimeout = 500 * time.Millisecond }, "pull.transaction-timeout"},
+		{"negative spool bound", func(o *Options) { o.SpoolMemory = -1 }, "pull.spool-memory-bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -66,5 +66,5 @@ func (s *Server) handleDownload(rw http.ResponseWriter, r *http.Request) {
 		notFoundPage(rw)
 		return
 	}
-	s.writeCSV(rw, d.q, d.events)
+	s.writeCSV(r.Context(), rw, d.q, d.events)
 }

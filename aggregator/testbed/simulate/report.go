@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -66,7 +67,7 @@ func (s *Server) handleReport(rw http.ResponseWriter, r *http.Request) {
 
 	events := s.selectEvents(q)
 	if s.opts.Direct {
-		s.writeCSV(rw, q, events)
+		s.writeCSV(r.Context(), rw, q, events)
 		return
 	}
 	tok := s.newDownload(q, events, now)
@@ -202,15 +203,44 @@ func (s *Server) selectEvents(q reportQuery) []*Event {
 }
 
 // writeCSV renders the report rows.
-func (s *Server) writeCSV(rw http.ResponseWriter, q reportQuery, events []*Event) {
+func (s *Server) writeCSV(ctx context.Context, rw http.ResponseWriter, q reportQuery, events []*Event) {
 	rw.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	rw.Header().Set("Content-Disposition", fmt.Sprintf("attachment;filename=%s_%s_%s_%s.csv", q.app, strings.TrimSuffix(q.report, "_report"), q.fromDay, q.toDay))
 	rw.WriteHeader(http.StatusOK)
 	w := appsflyer.NewRowWriter(rw, q.additional)
 	w.SetLocation(q.loc)
-	for _, e := range events {
+	pace := s.opts.ServeDuration
+	if len(events) < s.opts.ServeMinRows {
+		pace = 0
+	}
+	start := time.Now()
+	for i, e := range events {
 		if err := w.Write(e.Fields()); err != nil {
 			return // client went away
+		}
+		// Paced: row i leaves no earlier than its share of ServeDuration,
+		// checked every few hundred rows and flushed so the client sees a
+		// steady trickle rather than one late burst.
+		if pace > 0 && i%256 == 255 {
+			due := start.Add(time.Duration(float64(pace) * float64(i+1) / float64(len(events))))
+			if err := w.Flush(); err != nil {
+				return
+			}
+			if f, ok := rw.(http.Flusher); ok {
+				f.Flush()
+			}
+			select {
+			case <-time.After(time.Until(due)):
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+	if pace > 0 {
+		select {
+		case <-time.After(time.Until(start.Add(pace))):
+		case <-ctx.Done():
+			return
 		}
 	}
 	_ = w.Flush()

@@ -46,6 +46,13 @@ type ServerOptions struct {
 	// SlowDelay is how long a FaultSlow request is held before its answer
 	// (or until the client gives up). Default 5s.
 	SlowDelay time.Duration
+	// ServeDuration, when > 0, paces every report body so that sending it
+	// takes at least this long, rows spread evenly over it: a large report
+	// from a slow download host. Default 0 (as fast as the client reads).
+	ServeDuration time.Duration
+	// ServeMinRows limits ServeDuration to reports of at least this many
+	// rows, so small windows stay fast. Default 0 (every report).
+	ServeMinRows int
 	// ServerErrorStatus is the status of FaultServerError. Default 503.
 	ServerErrorStatus int
 	// Log receives one debug line per request (never the token). Default
@@ -77,6 +84,8 @@ func (o *ServerOptions) validate() error {
 		return fmt.Errorf("server option Tokens: at least one API token is required")
 	case o.RowCap < 0:
 		return fmt.Errorf("server option RowCap = %d: want >= 0", o.RowCap)
+	case o.ServeDuration < 0 || o.ServeMinRows < 0:
+		return fmt.Errorf("server option ServeDuration/ServeMinRows = %v/%d: want >= 0", o.ServeDuration, o.ServeMinRows)
 	case o.DownloadTTL < 0 || o.SlowDelay < 0:
 		return fmt.Errorf("server option DownloadTTL/SlowDelay = %v/%v: want >= 0", o.DownloadTTL, o.SlowDelay)
 	case o.ServerErrorStatus < 500 || o.ServerErrorStatus > 599:
