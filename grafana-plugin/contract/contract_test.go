@@ -415,7 +415,7 @@ func TestRunStream(t *testing.T) {
 	waitFor(11)
 
 	// The frontend's form: an opaque channel id, the model as subscription
-	// data. Its first frame comes after the backlog is read: already 11.
+	// data. Its first frame is the stored totals: already 11.
 	model := []byte(`{"queryType":"metrics","measure":"installs","granularity":"hour","live":true,"filters":{"campaign":["live-x"]}}`)
 	sub, err = h.stream.SubscribeStream(ctx, &pluginv2.SubscribeStreamRequest{PluginContext: pc, Path: "metrics/5e1f00aa", Data: model})
 	if err != nil || sub.Status != pluginv2.SubscribeStreamResponse_OK {

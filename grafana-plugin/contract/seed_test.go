@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -41,6 +42,7 @@ type seed struct {
 	brokers    []string
 	kafka      *kgo.Client
 	admin      *kadm.Client
+	mongo      *mongo.Client
 	lagOldest  map[int32]time.Time // timestamp of the oldest unconsumed raw_events record
 	lagRecords map[int32]int64
 	stored     map[string]int64 // documents inserted per collection
@@ -61,7 +63,7 @@ func newSeed(ctx context.Context, uri string, brokers []string) (*seed, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer mc.Disconnect(context.WithoutCancel(ctx))
+	s.mongo = mc
 	if err := s.seedMongo(ctx, mc.Database(database)); err != nil {
 		return nil, err
 	}
@@ -75,6 +77,9 @@ func newSeed(ctx context.Context, uri string, brokers []string) (*seed, error) {
 func (s *seed) close() {
 	if s.kafka != nil {
 		s.kafka.Close()
+	}
+	if s.mongo != nil {
+		_ = s.mongo.Disconnect(context.Background())
 	}
 }
 
@@ -261,8 +266,19 @@ func (s *seed) seedKafka(ctx context.Context) error {
 	return resp.Error()
 }
 
-// produceUpdate writes one aggregated_metrics message as the aggregator does.
+// produceUpdate stores a window's totals as the aggregator does: the live
+// document first (unless the stored one includes more of the partition),
+// then the aggregated_metrics message.
 func (s *seed) produceUpdate(ctx context.Context, u metricdoc.Update) error {
+	id := metricdoc.LiveID(u.Granularity, u.WindowStart, u.Meta, u.Partition)
+	doc := metricdoc.Live{ID: id, Granularity: u.Granularity, WindowStart: u.WindowStart, WindowEnd: u.WindowEnd, Meta: u.Meta,
+		Partition: u.Partition, Totals: u.Totals, Offset: u.Offset, Final: u.Final, UpdatedAt: u.UpdatedAt}
+	_, err := s.mongo.Database(database).Collection(metricdoc.CollLive).ReplaceOne(ctx,
+		bson.D{{Key: metricdoc.FieldID, Value: id}, {Key: metricdoc.FieldOffset, Value: bson.D{{Key: "$lte", Value: u.Offset}}}},
+		doc, options.Replace().SetUpsert(true))
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("write live document: %w", err)
+	}
 	v, err := json.Marshal(u)
 	if err != nil {
 		return err

@@ -9,9 +9,9 @@ import (
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/request"
 )
 
-// follower keeps the newest aggregated_metrics Update per (Key, Partition)
-// that matches a query, and turns them into rows summed over partitions,
-// without reading MongoDB.
+// follower keeps the newest state per (Key, Partition) that matches a
+// query, seeded from MongoDB and then replaced by newer aggregated_metrics
+// Updates, and turns it into rows summed over partitions.
 type follower struct {
 	q     request.Query
 	state map[partKey]metricdoc.Update
@@ -39,6 +39,12 @@ func (f *follower) apply(u *metricdoc.Update) bool {
 	}
 	f.state[k] = *u
 	return true
+}
+
+// seed records u, read from MongoDB, as the starting state of its
+// (Key, Partition); the store's filter already selected it.
+func (f *follower) seed(u *metricdoc.Update) {
+	f.state[partKey{key: u.Key(), partition: u.Partition}] = *u
 }
 
 // matches applies the measure's event filter and the query's value filters.

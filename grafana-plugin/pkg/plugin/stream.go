@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/frames"
@@ -29,13 +31,12 @@ const (
 	// streamTick is how often changes are batched into one frame; well
 	// inside the one-second live budget.
 	streamTick = 200 * time.Millisecond
-	// updateSkew: updates for a window are produced after the window
-	// starts; an hour of margin covers producer clock skew.
-	updateSkew = time.Hour
+	// updateSkew: the stream reads updates produced from this long before
+	// its MongoDB snapshot, a margin for clocks of aggregator, broker and
+	// plugin that disagree; replaying them is harmless (offset-guarded).
+	updateSkew = time.Minute
 	// defaultSpan is what a stream shows when its path has no range.
 	defaultSpan = 24 * time.Hour
-	// catchUpLimit bounds how long the first frame waits for the backlog.
-	catchUpLimit = 2 * time.Second
 )
 
 // StreamPath is the Live channel path for a metrics query showing the last
@@ -100,18 +101,28 @@ func (ds *Datasource) PublishStream(context.Context, *backend.PublishStreamReque
 	return &backend.PublishStreamResponse{Status: backend.PublishStreamStatusPermissionDenied}, nil
 }
 
-// RunStream follows aggregated_metrics from just before the oldest window
-// shown and sends a frame whenever the shown windows change, until Grafana
-// cancels ctx (the last subscriber left).
+// RunStream opens with the answer QueryData gives for the same span, read
+// from MongoDB, then follows aggregated_metrics and sends the whole frame
+// whenever a shown window changes, until Grafana cancels ctx (the last
+// subscriber left).
+//
+// The consumer is positioned before MongoDB is read: the aggregator
+// publishes a window's update only after writing its document, so an update
+// the snapshot missed is produced after the consumer's start and is read;
+// an update the snapshot already holds carries an offset no newer than the
+// stored document's and changes nothing. So the first frame is never a
+// partial total, whatever the span (aggregated_metrics keeps 24 h, spans go
+// up to 31 days).
 func (ds *Datasource) RunStream(ctx context.Context, req *backend.RunStreamRequest, sender *backend.StreamSender) error {
 	q, span, err := ds.parseStream(req.Path, req.Data)
 	if err != nil {
 		return err
 	}
-	oldest := metricdoc.WindowStart(q.Granularity, ds.now().Add(-span), ds.cfg.loc)
+	// The start is a timestamp, resolved by the first fetch: how long the
+	// snapshot takes does not move it.
 	opts := append(append([]kgo.Opt(nil), ds.kafkaOpt...),
 		kgo.ConsumeTopics(ds.cfg.KafkaAggregatedTopic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(oldest.Add(-updateSkew).UnixMilli())),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AfterMilli(ds.now().Add(-updateSkew).UnixMilli())),
 		kgo.FetchMaxWait(100*time.Millisecond),
 	)
 	cl, err := kgo.NewClient(opts...)
@@ -121,20 +132,20 @@ func (ds *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReque
 	defer cl.Close()
 
 	f := newFollower(q)
+	windows, err := ds.seedFollower(ctx, q, f)
+	if err != nil {
+		return err
+	}
 	sp := spec(q)
-	var lastWindows []time.Time
-	dirty, sent := false, false
-	// The first frame waits until the backlog is read (a poll that times
-	// out empty) or catchUpLimit passed, so it does not show partial sums.
-	caughtUp, catchUpEnd := false, time.Now().Add(catchUpLimit)
-	next := time.Now()
+	if err := sender.SendFrame(frames.Metrics(sp, windows, f.rows())[0], data.IncludeAll); err != nil {
+		return fmt.Errorf("send stream frame: %w", err)
+	}
+	lastWindows, dirty := windows, false
+	next := time.Now().Add(streamTick)
 	for ctx.Err() == nil {
 		pctx, cancel := context.WithTimeout(ctx, streamTick)
 		fetches := cl.PollFetches(pctx)
 		cancel()
-		if fetches.NumRecords() == 0 || time.Now().After(catchUpEnd) {
-			caughtUp = true
-		}
 		fetches.EachError(func(t string, p int32, err error) {
 			if ctx.Err() == nil && pctx.Err() == nil {
 				ds.log.Warn("stream fetch", "topic", t, "partition", p, "err", err)
@@ -149,11 +160,11 @@ func (ds *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReque
 				dirty = true
 			}
 		})
-		if !caughtUp || (time.Now().Before(next) && sent) {
+		if time.Now().Before(next) {
 			continue
 		}
 		windows := streamWindows(q.Granularity, ds.now(), span, ds.cfg.loc)
-		if !dirty && sent && sameWindows(windows, lastWindows) {
+		if !dirty && sameWindows(windows, lastWindows) {
 			continue
 		}
 		f.prune(windows[0])
@@ -161,8 +172,74 @@ func (ds *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReque
 		if err := sender.SendFrame(fr, data.IncludeAll); err != nil {
 			return fmt.Errorf("send stream frame: %w", err)
 		}
-		lastWindows, dirty, sent = windows, false, true
+		lastWindows, dirty = windows, false
 		next = time.Now().Add(streamTick)
+	}
+	return nil
+}
+
+// seedFollower loads into f the documents QueryData sums for q: the same
+// plan (finalized windows from the time-series collection, the rest from
+// live_metrics) and the same $match, without the $group, so each (window,
+// dimensions, partition) arrives with its offset and later updates can
+// replace it. It returns the plan's windows.
+func (ds *Datasource) seedFollower(ctx context.Context, q request.Query, f *follower) ([]time.Time, error) {
+	fin, err := ds.finalizedThrough(ctx, q.Granularity)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := pipeline.NewPlan(q, fin, ds.cfg.loc)
+	if err != nil {
+		return nil, request.Errorf("%v", err)
+	}
+	for _, part := range plan.Parts {
+		if len(part.Pipeline) == 0 || len(part.Pipeline[0]) == 0 || part.Pipeline[0][0].Key != "$match" {
+			return nil, fmt.Errorf("stream seed: the %s plan does not start with $match", part.Collection)
+		}
+		if err := ds.seedPart(ctx, part.Collection, mongo.Pipeline{part.Pipeline[0]}, q.Granularity, f); err != nil {
+			return nil, err
+		}
+	}
+	if len(plan.Windows) == 0 {
+		return streamWindows(q.Granularity, q.To, q.To.Sub(q.From), ds.cfg.loc), nil
+	}
+	return plan.Windows, nil
+}
+
+// seedDoc is what the stream needs of a live or a finalized document.
+type seedDoc struct {
+	WindowStart time.Time        `bson:"window_start"`
+	WindowEnd   time.Time        `bson:"window_end"`
+	Meta        metricdoc.Meta   `bson:"meta"`
+	Partition   int32            `bson:"partition"`
+	Totals      metricdoc.Totals `bson:",inline"`
+	Offset      int64            `bson:"offset"`
+}
+
+func (ds *Datasource) seedPart(ctx context.Context, coll string, p mongo.Pipeline, g metricdoc.Granularity, f *follower) error {
+	ctx, cancel := context.WithTimeout(ctx, ds.cfg.maxTime)
+	defer cancel()
+	cur, err := ds.db.Collection(coll).Aggregate(ctx, p, ds.aggregateOptions())
+	if err != nil {
+		return downstream("stream seed "+coll, err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	live := coll == metricdoc.CollLive
+	for cur.Next(ctx) {
+		var d seedDoc
+		if err := cur.Decode(&d); err != nil {
+			return fmt.Errorf("stream seed %s: %w", coll, err)
+		}
+		u := metricdoc.Update{Granularity: g, WindowStart: d.WindowStart.UTC(), WindowEnd: d.WindowEnd.UTC(),
+			Meta: d.Meta, Partition: d.Partition, Totals: d.Totals, Offset: d.Offset}
+		if !live {
+			// A finalized window no longer changes: no update replaces it.
+			u.Offset, u.Final = math.MaxInt64, true
+		}
+		f.seed(&u)
+	}
+	if err := cur.Err(); err != nil {
+		return downstream("stream seed "+coll, err)
 	}
 	return nil
 }
