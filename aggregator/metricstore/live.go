@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
@@ -70,26 +72,68 @@ func (s *Store) writeLiveBatch(ctx context.Context, batch []metricdoc.Live) ([]s
 // only the atomic guarded update (real MongoDB) closes that gap, so this path
 // is for the test stand-in and the embedded demo, where one process owns a
 // partition.
+//
+// The reads go out liveReaders at a time and the writes as unordered bulk
+// writes of BatchSize: a flush costs round trips per batch, not per
+// document. Batched reads ({_id: {$in: ...}}) are not used: FerretDB cannot
+// push $in down and scans the collection for them.
 func (s *Store) writeLiveByID(ctx context.Context, docs []metricdoc.Live) (stale []string, err error) {
+	offsets, err := s.liveOffsets(ctx, docs)
+	if err != nil {
+		return nil, err
+	}
+	models := make([]mongo.WriteModel, 0, len(docs))
 	for i := range docs {
 		d := &docs[i]
-		var cur struct {
-			Offset int64 `bson:"offset"`
-		}
-		err := s.live().FindOne(ctx, bson.D{{Key: metricdoc.FieldID, Value: d.ID}}).Decode(&cur)
-		switch {
-		case err == nil && cur.Offset > d.Offset:
+		if off, found := offsets[i]; found && off > d.Offset {
 			stale = append(stale, d.ID)
 			continue
-		case err != nil && !errors.Is(err, mongo.ErrNoDocuments):
-			return stale, fmt.Errorf("read %s: %w", metricdoc.CollLive, err)
 		}
 		u := liveUpdate(d).(*mongo.UpdateOneModel)
-		if _, err := s.live().UpdateOne(ctx, bson.D{{Key: metricdoc.FieldID, Value: d.ID}}, u.Update, options.UpdateOne().SetUpsert(true)); err != nil {
+		models = append(models, mongo.NewUpdateOneModel().
+			SetFilter(bson.D{{Key: metricdoc.FieldID, Value: d.ID}}).SetUpdate(u.Update).SetUpsert(true))
+	}
+	for start := 0; start < len(models); start += s.opts.BatchSize {
+		batch := models[start:min(start+s.opts.BatchSize, len(models))]
+		if _, err := s.live().BulkWrite(ctx, batch, options.BulkWrite().SetOrdered(false)); err != nil {
 			return stale, fmt.Errorf("write %s: %w", metricdoc.CollLive, err)
 		}
 	}
 	return stale, nil
+}
+
+// liveReaders bounds the concurrent reads of writeLiveByID.
+const liveReaders = 8
+
+// liveOffsets reads the stored offset of each document, by _id; a missing
+// document has no entry.
+func (s *Store) liveOffsets(ctx context.Context, docs []metricdoc.Live) (map[int]int64, error) {
+	var (
+		mu  sync.Mutex
+		out = make(map[int]int64, len(docs))
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(liveReaders)
+	for i := range docs {
+		g.Go(func() error {
+			var cur struct {
+				Offset int64 `bson:"offset"`
+			}
+			err := s.live().FindOne(gctx, bson.D{{Key: metricdoc.FieldID, Value: docs[i].ID}},
+				options.FindOne().SetProjection(bson.D{{Key: metricdoc.FieldOffset, Value: 1}})).Decode(&cur)
+			switch {
+			case errors.Is(err, mongo.ErrNoDocuments):
+				return nil
+			case err != nil:
+				return fmt.Errorf("read %s: %w", metricdoc.CollLive, err)
+			}
+			mu.Lock()
+			out[i] = cur.Offset
+			mu.Unlock()
+			return nil
+		})
+	}
+	return out, g.Wait()
 }
 
 func liveUpdate(d *metricdoc.Live) mongo.WriteModel {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"time"
 
@@ -56,15 +57,29 @@ func (k *Kafka) Close() { k.c.Close() }
 
 // Mongo is an in-process MongoDB wire-protocol server backed by SQLite files.
 type Mongo struct {
-	uri    string
-	cancel context.CancelFunc
-	done   chan struct{}
+	uri     string
+	dir     string
+	cancel  context.CancelFunc
+	done    chan struct{}
+	indexed chan struct{}
 }
+
+// SQLitePragmas are the pragmas FerretDB opens its SQLite files with, on
+// top of its own (WAL journal, busy timeout). synchronous(normal) makes a
+// commit a write to the WAL without an fsync: FerretDB runs every update
+// statement in its own transaction, and with the default (full) each of
+// them waits for the disk. A crash of the machine (not of the process) can
+// lose the last commits, which the aggregator recovers like any store
+// outage: its checkpoint did not move either.
+var SQLitePragmas = []string{"synchronous(normal)"}
 
 // StartMongo starts FerretDB with its SQLite files in dir, listening on addr
 // ("127.0.0.1:0" picks a free port). It returns once the server accepts
-// connections.
-func StartMongo(ctx context.Context, dir, addr string, log *slog.Logger) (*Mongo, error) {
+// connections. pragmas replace SQLitePragmas when given.
+func StartMongo(ctx context.Context, dir, addr string, log *slog.Logger, pragmas ...string) (*Mongo, error) {
+	if pragmas == nil {
+		pragmas = SQLitePragmas
+	}
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -89,18 +104,28 @@ func StartMongo(ctx context.Context, dir, addr string, log *slog.Logger) (*Mongo
 		Logger:    quiet,
 		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + dir + "/",
+		SQLiteURL: sqliteURL(dir, pragmas),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start embedded mongo: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m := &Mongo{uri: f.MongoDBURI(), cancel: cancel, done: make(chan struct{})}
+	m := &Mongo{uri: f.MongoDBURI(), dir: dir, cancel: cancel, done: make(chan struct{}), indexed: make(chan struct{})}
 	go func() {
 		defer close(m.done)
 		if err := f.Run(runCtx); err != nil && runCtx.Err() == nil && log != nil {
 			log.Error("embedded mongo stopped", "err", err)
 		}
+	}()
+	go func() {
+		defer close(m.indexed)
+		last := ""
+		keepIndexing(runCtx, dir, func(err error) {
+			if log != nil && err.Error() != last {
+				log.Warn("embedded mongo: index _id lookups", "err", err)
+			}
+			last = err.Error()
+		})
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -117,13 +142,35 @@ func StartMongo(ctx context.Context, dir, addr string, log *slog.Logger) (*Mongo
 	}
 }
 
+func sqliteURL(dir string, pragmas []string) string {
+	q := url.Values{}
+	for _, p := range pragmas {
+		if p != "" {
+			q.Add("_pragma", p)
+		}
+	}
+	u := "file:" + dir + "/"
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u
+}
+
 // URI is the mongodb:// connection string of the server.
 func (m *Mongo) URI() string { return m.uri }
+
+// IndexIDLookups indexes FerretDB's _id lookups in every collection that
+// exists now (the server does so on its own every indexPeriod); it returns
+// how many indexes it created.
+func (m *Mongo) IndexIDLookups(ctx context.Context) (int, error) {
+	return indexIDLookups(ctx, m.dir)
+}
 
 // Close stops the server and waits for it.
 func (m *Mongo) Close() {
 	m.cancel()
 	<-m.done
+	<-m.indexed
 }
 
 // errorsOnly passes only error records to the wrapped handler.
