@@ -106,6 +106,7 @@ func (a *Aggregator) flushParts(ctx context.Context, parts []*partState, inLoop 
 		}
 	}
 
+	a.m.observeVisible(parts, a.opts.Now().UnixMilli())
 	if err := a.writeFreshness(ctx, parts, now); err != nil {
 		a.log.Warn("freshness write failed", "err", err)
 	}
