@@ -90,7 +90,7 @@ FORCE:
 # ---- parts ----
 
 # ---- real Apache Kafka broker (scripts/kafka.sh, aggregator/testbed/realkafka) ----
-.PHONY: kafka-start kafka-stop test-realkafka
+.PHONY: kafka-start kafka-stop test-realkafka bench-freshness
 
 ## kafka-start / kafka-stop: a KRaft broker on 127.0.0.1:19092 from the Maven Central jars (Java 17)
 kafka-start:
@@ -172,6 +172,11 @@ fuzz-ingest:
 ## bench-ingest: push receiver against kfake on one core: events/s, p50/p99 time to the 2xx
 bench-ingest:
 	$(GO) test -run '^$$' -bench '^BenchmarkPush' -cpu 1 -benchtime 100000x -benchmem ./aggregator/ingest/push/
+## bench-freshness: 2,000 events/s through the push receiver for 2 min on Apache Kafka while the poller
+## downloads a 200,000-row report served over 60 s; per event, 2xx -> shown by QueryData and the live stream.
+## EMBEDDED=1: the same on make run's kfake + FerretDB at 200 events/s. FRESHNESS_ARGS passes flags.
+bench-freshness:
+	$(GO) run ./aggregator/testbed/cmd/benchfreshness $(if $(EMBEDDED),--embedded) $(FRESHNESS_ARGS)
 ## test-ingest-realkafka: pull poller on Apache Kafka through a stop, a crash and a broker kill -9
 test-ingest-realkafka:
 	CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -timeout 10m ./aggregator/ingest/...
