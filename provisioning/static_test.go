@@ -531,12 +531,29 @@ func checkRule(t *testing.T, w *world, r alertRule, panels map[string]map[int]bo
 				t.Errorf("node %s: %s/%s results are not a shape alerting accepts", n.RefID, q.QueryType, q.Format)
 			}
 			parse(t, "node "+n.RefID, n.Model, n.QueryType)
+		case w.datasources[n.DatasourceUID] == "prometheus":
+			// A PromQL node: an instant query over documented series only.
+			ours++
+			if n.RelativeTimeRange == nil || n.RelativeTimeRange.From <= n.RelativeTimeRange.To {
+				t.Errorf("node %s: relativeTimeRange %+v, want from > to (seconds ago)", n.RefID, n.RelativeTimeRange)
+			}
+			expr, _ := n.Model["expr"].(string)
+			names := promSeries.FindAllString(expr, -1)
+			if len(names) == 0 {
+				t.Errorf("node %s reads no campaignpulse series: %q", n.RefID, expr)
+			}
+			series := documentedSeries(t)
+			for _, name := range names {
+				if !series[strings.TrimSuffix(name, "_bucket")] {
+					t.Errorf("node %s: %s is not in docs/metrics.md", n.RefID, name)
+				}
+			}
 		default:
 			t.Errorf("node %s: datasourceUid %q is neither a provisioned datasource nor %s", n.RefID, n.DatasourceUID, exprUID)
 		}
 	}
 	if ours == 0 {
-		t.Errorf("no node queries the campaignpulse datasource")
+		t.Errorf("no node queries a provisioned datasource")
 	}
 }
 
