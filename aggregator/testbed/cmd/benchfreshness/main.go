@@ -28,12 +28,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
@@ -75,7 +77,7 @@ func main() {
 	fs.DurationVar(&c.duration, "duration", 2*time.Minute, "how long the push load runs")
 	fs.IntVar(&c.pullRows, "pull-rows", 200000, "rows of the report pulled during the load (at least)")
 	fs.DurationVar(&c.pullServe, "pull-serve", 60*time.Second, "how long the simulated AppsFlyer takes to send that report")
-	fs.IntVar(&c.workers, "workers", 64, "concurrent push connections")
+	fs.IntVar(&c.workers, "workers", 256, "concurrent push connections")
 	fs.DurationVar(&c.queryEvery, "query-every", 100*time.Millisecond, "pause between two QueryData polls")
 	fs.StringVar(&c.dir, "dir", "", "working directory (FerretDB files, broker); default a new temporary directory")
 	_ = fs.Parse(os.Args[1:])
@@ -85,7 +87,9 @@ func main() {
 			c.rate = 200
 		}
 	}
-	if err := run(context.Background(), c); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-freshness:", err)
 		os.Exit(1)
 	}
@@ -289,7 +293,6 @@ func campaign(b int) string { return "fb" + strconv.Itoa(b) }
 
 // push sends rate events per second for c.duration through the receiver.
 func (m *measure) push(ctx context.Context, url, token, app string, c config) error {
-	total := int(c.rate * c.duration.Seconds())
 	seqs := make(chan int, c.workers*4)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.workers}, Timeout: 30 * time.Second}
 	var wg sync.WaitGroup
@@ -329,9 +332,15 @@ func (m *measure) push(ctx context.Context, url, token, app string, c config) er
 		})
 	}
 	start := time.Now()
-	for seq := 0; seq < total && ctx.Err() == nil; seq++ {
-		// Steady arrivals: event seq is due at start + seq/rate.
-		if d := time.Until(start.Add(time.Duration(float64(seq) / c.rate * float64(time.Second)))); d > 0 {
+	seq := 0
+	for ; ctx.Err() == nil; seq++ {
+		// Steady arrivals: event seq is due at start + seq/rate; the load
+		// ends after c.duration whether or not the receiver kept up.
+		due := start.Add(time.Duration(float64(seq) / c.rate * float64(time.Second)))
+		if due.Sub(start) >= c.duration || time.Since(start) >= c.duration {
+			break
+		}
+		if d := time.Until(due); d > 0 {
 			time.Sleep(d)
 		}
 		b := seq / m.perBkt
@@ -349,6 +358,8 @@ func (m *measure) push(ctx context.Context, url, token, app string, c config) er
 	}
 	close(seqs)
 	wg.Wait()
+	took := time.Since(start)
+	fmt.Printf("pushed %d events in %s (%.0f/s; target %.0f/s)\n", seq, took.Round(time.Millisecond), float64(seq)/took.Seconds(), c.rate)
 	m.mu.Lock()
 	m.closed[m.lastBkt], m.pushDone = true, true
 	m.mu.Unlock()
