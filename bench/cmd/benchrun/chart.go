@@ -2,8 +2,37 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 )
+
+// runChart redraws chart.svg from a results.json (benchrun chart --results
+// bench/results).
+func runChart(args []string) error {
+	fs := flag.NewFlagSet("chart", flag.ContinueOnError)
+	dir := fs.String("results", "bench/results", "directory of results.json; chart.svg is written there")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	buf, err := os.ReadFile(filepath.Join(*dir, "results.json"))
+	if err != nil {
+		return err
+	}
+	var doc struct {
+		Events     int      `json:"events"`
+		Reps       int      `json:"reps"`
+		Partitions int      `json:"partitions"`
+		Results    []result `json:"results"`
+	}
+	if err := json.Unmarshal(buf, &doc); err != nil {
+		return fmt.Errorf("%s/results.json: %w", *dir, err)
+	}
+	b := &bench{cfg: &config{events: doc.Events, reps: doc.Reps, partitions: doc.Partitions}, results: doc.Results}
+	return os.WriteFile(filepath.Join(*dir, "chart.svg"), chart(b), 0o644)
+}
 
 // chart draws the median events/s per core of each engine as a small SVG
 // bar chart (README.md shows it), with the absolute events/s as labels.
@@ -26,7 +55,7 @@ func chart(b *bench) []byte {
 	for _, x := range bars {
 		maxv = max(maxv, x.perCore)
 	}
-	const w, rowH, left, barMax = 640, 34, 110, 360
+	const w, rowH, left, barMax = 900, 34, 110, 420
 	h := 50 + rowH*len(bars)
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="13">`+"\n", w, h)

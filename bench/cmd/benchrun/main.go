@@ -7,6 +7,7 @@
 //
 //	benchrun run   [flags]            the whole bench (what make bench runs)
 //	benchrun store --dir D --addr A   the embedded MongoDB-protocol store (FerretDB on SQLite)
+//	benchrun chart --results DIR      redraw DIR/chart.svg from DIR/results.json
 package main
 
 import (
@@ -24,7 +25,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchrun run|store [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchrun run|store|chart [flags]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -35,6 +36,8 @@ func main() {
 		err = runBench(ctx, os.Args[2:])
 	case "store":
 		err = runStore(ctx, os.Args[2:])
+	case "chart":
+		err = runChart(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}

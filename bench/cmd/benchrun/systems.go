@@ -197,14 +197,8 @@ func (o *ours) startNamed(run, logName string) (*proc, error) {
 		return nil, err
 	}
 	// Each run is a new deployment: its own de-duplication changelog topic
-	// (created by the topics command, as in production) and state directory.
+	// (the aggregator creates it) and state directory.
 	changelog := "dedup_changelog_" + run
-	topics := exec.Command(o.cfg.binary, "topics", "--kafka.brokers", o.cfg.brokers,
-		"--kafka.raw-partitions", strconv.Itoa(o.cfg.partitions), "--kafka.replication-factor", "1",
-		"--kafka.changelog-topic", changelog)
-	if out, err := topics.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("campaignpulse topics: %w: %s", err, out)
-	}
 	argv := append([]string{o.cfg.binary, "aggregate",
 		"--kafka.brokers", o.cfg.brokers,
 		"--kafka.group", "bench-" + run,
