@@ -184,9 +184,22 @@ func Recovery(ctx context.Context, o RecoveryOptions) (*RecoveryResult, error) {
 	if err := waitCaughtUp(ctx, db, res.Events, 3*time.Minute, 30*time.Minute); err != nil {
 		return nil, err
 	}
-	m, err := scrape(ctx, "http://"+httpAddr+"/metrics")
-	if err != nil {
-		return nil, err
+	// Caught up can be true at once (the first one had checkpointed
+	// everything): wait until the new one owns, so has restored, every
+	// checkpointed partition.
+	var m map[string]float64
+	for deadline := time.Now().Add(10 * time.Minute); ; {
+		if m, err = scrape(ctx, "http://"+httpAddr+"/metrics"); err == nil && owned(m) >= len(stored.Offsets) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("the restarted aggregator owns %d of %d partitions after 10m (last scrape error: %v)", owned(m), len(stored.Offsets), err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
 	}
 	res.RestoreSeconds = m["campaignpulse_aggregate_restore_duration_seconds_sum"]
 	res.RestoreReadBytes = int64(m[`campaignpulse_aggregate_restore_read_bytes_total{source="changelog"}`] +
@@ -244,6 +257,18 @@ func rawBytesBelow(ctx context.Context, brokers []string, upTo map[int32]int64) 
 		})
 	}
 	return total, nil
+}
+
+// owned counts the partitions whose watermark gauge the aggregator
+// publishes: it sets it when a partition is installed after its restore.
+func owned(m map[string]float64) int {
+	n := 0
+	for k := range m {
+		if strings.HasPrefix(k, "campaignpulse_aggregate_watermark_seconds{") {
+			n++
+		}
+	}
+	return n
 }
 
 // scrape reads a Prometheus text page into name{labels} -> value.
