@@ -90,10 +90,15 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, c); err != nil {
-		fmt.Fprintln(os.Stderr, "bench-freshness:", err)
+		if !errors.Is(err, errSummarized) {
+			fmt.Fprintln(os.Stderr, "bench-freshness:", err)
+		}
 		os.Exit(1)
 	}
 }
+
+// errSummarized marks a failure already reported above the summary line.
+var errSummarized = errors.New("summarized")
 
 const (
 	benchSource = "freshbench" // media_source of every pushed event
@@ -266,7 +271,10 @@ func run(ctx context.Context, c config) error {
 	} else {
 		fmt.Printf("pull: not committed within the run\n")
 	}
-	return m.summary(pullStart, end, agg)
+	if err := m.summary(pullStart, end, agg); err != nil {
+		return fmt.Errorf("%w: %w", errSummarized, err)
+	}
+	return nil
 }
 
 // measure keeps, per pushed event, its 2xx time, and per bucket the first
@@ -535,12 +543,16 @@ func (m *measure) summary(pullStart, pullEnd time.Time, _ *aggregate.Aggregator)
 	}
 	fmt.Printf("events: pushed_2xx=%d failed=%d never_in_query=%d never_in_stream=%d during_pull=%d buckets=%d\n",
 		events, m.failed, unseenQ, unseenS, len(during), len(m.acked))
+	var err error
+	if events == 0 || unseenQ > 0 || unseenS > 0 {
+		// Said before the summary line, which stays the last line; the
+		// percentiles then cover only the events that did show.
+		err = fmt.Errorf("%d of %d acknowledged events never showed in QueryData, %d never in the stream", unseenQ, events, unseenS)
+		fmt.Println("FAILED:", err)
+	}
 	fmt.Printf("freshness: p50_ms=%d p99_ms=%d max_ms=%d during_pull_p99_ms=%d stream_p99_ms=%d\n",
 		pct(all, 50), pct(all, 99), pct(all, 100), pct(during, 99), pct(stream, 99))
-	if events == 0 || unseenQ > 0 || unseenS > 0 {
-		return fmt.Errorf("%d of %d acknowledged events never showed in QueryData, %d never in the stream", unseenQ, events, unseenS)
-	}
-	return nil
+	return err
 }
 
 // pct is the p-th percentile (nearest rank) in whole ms; -1 without data.
