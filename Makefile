@@ -242,8 +242,8 @@ bench: $(BIN) bench-setup
 bench-micro:
 	$(GO) test -run '^$$' -bench '^BenchmarkProcess$$' -cpu 1 -benchtime 3s -count 3 -benchmem ./aggregator/aggregate/
 
-## bench-profile: CPU profile of the hot path into bench/results/process.pprof (go tool pprof -top ...)
+## bench-profile: CPU profile of the hot path (production state: hot set in memory + local store) into bench/results/process.pprof (go tool pprof -top ...)
 bench-profile:
 	@mkdir -p bench/results
-	$(GO) test -run '^$$' -bench '^BenchmarkProcess/event_value=escaped$$' -cpu 1 -benchtime 5s -cpuprofile bench/results/process.pprof -o bench/results/aggregate.test ./aggregator/aggregate/
+	$(GO) test -run '^$$' -bench '^BenchmarkProcess$$/^state=store$$/^event_value=escaped$$' -cpu 1 -benchtime 5s -cpuprofile bench/results/process.pprof -o bench/results/aggregate.test ./aggregator/aggregate/
 	$(GO) tool pprof -top -nodecount 25 bench/results/aggregate.test bench/results/process.pprof | tee bench/results/process-top.txt
