@@ -152,17 +152,6 @@ func (a *Aggregator) closeState() {
 	}
 }
 
-// Run consumes until ctx is canceled, then flushes and leaves the group.
-// Flush failures are retried with backoff while fetching is paused, so Run
-// returns an error only for a broken setup.
-func Run(ctx context.Context, opts Options, store *metricstore.Store, log *slog.Logger, reg prometheus.Registerer) error {
-	a, err := New(opts, store, log, reg)
-	if err != nil {
-		return err
-	}
-	return a.Run(ctx)
-}
-
 // Ready reports whether the aggregator owns partitions and its last flush
 // succeeded.
 func (a *Aggregator) Ready() error {

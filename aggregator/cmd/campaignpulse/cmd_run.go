@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -31,10 +28,10 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/logging"
-	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
 	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/localapi"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
 )
 
@@ -144,15 +141,10 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 		return fmt.Errorf("connect embedded mongo: %w", err)
 	}
 	defer mc.Disconnect(context.WithoutCancel(ctx))
-	ms, err := metricstore.Open(ctx, mc, metricstore.Options{}, log.With("part", "store"))
-	if err != nil {
-		return err
-	}
-	agg, err := aggregate.New(aggregate.Options{Brokers: brokers, Location: loc}, ms, log.With("part", "aggregate"), reg)
-	if err != nil {
-		return err
-	}
-	g.Go(func() error { return agg.Run(ctx) })
+	g.Go(func() error {
+		return aggregate.Run(ctx, aggregate.ServiceOptions{Aggregator: aggregate.Options{Brokers: brokers, Location: loc}},
+			aggregate.Deps{Log: log.With("part", "aggregate"), Registerer: reg, Mongo: mc})
+	})
 
 	// The Grafana plugin's datasource, in-process, serving queries over HTTP.
 	ds, err := plugin.NewDatasource(ctx, plugin.InstanceSettings(
@@ -162,7 +154,7 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 		return fmt.Errorf("plugin datasource: %w", err)
 	}
 	defer ds.Dispose()
-	srv := &http.Server{Addr: httpAddr, Handler: runMux(ds, reg), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Addr: httpAddr, Handler: localapi.Handler(ds, promhttp.HandlerFor(reg, promhttp.HandlerOpts{})), ReadHeaderTimeout: 5 * time.Second}
 	ln, err := net.Listen("tcp", httpAddr)
 	if err != nil {
 		return fmt.Errorf("http.addr %s: %w", httpAddr, err)
@@ -192,7 +184,7 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 	if report > 0 {
 		c := &console.Collector{
 			Query: func(ctx context.Context, model []byte, from, to time.Time) (data.Frames, error) {
-				resp, err := ds.QueryData(ctx, queryRequest(model, from, to))
+				resp, err := ds.QueryData(ctx, localapi.QueryRequest(model, from, to))
 				if err != nil {
 					return nil, err
 				}
@@ -211,78 +203,6 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 		return nil
 	}
 	return err
-}
-
-// runMux serves the plugin the way Grafana would reach it: POST /api/query
-// takes a metricdoc.Query (plus from/to) and answers with data frames as
-// JSON; /api/resources/ forwards to the datasource's CallResource.
-func runMux(ds *plugin.Datasource, reg *prometheus.Registry) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("POST /api/query", func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		from, to := time.Now().Add(-24*time.Hour), time.Now()
-		if v := r.URL.Query().Get("from"); v != "" {
-			if from, err = time.Parse(time.RFC3339, v); err != nil {
-				http.Error(w, "from: "+err.Error(), http.StatusBadRequest)
-				return
-			}
-		}
-		if v := r.URL.Query().Get("to"); v != "" {
-			if to, err = time.Parse(time.RFC3339, v); err != nil {
-				http.Error(w, "to: "+err.Error(), http.StatusBadRequest)
-				return
-			}
-		}
-		resp, err := ds.QueryData(r.Context(), queryRequest(body, from, to))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(resp)
-	})
-	mux.HandleFunc("GET /api/resources/{path...}", func(w http.ResponseWriter, r *http.Request) {
-		req := &backend.CallResourceRequest{
-			PluginContext: pluginContext(),
-			Path:          r.PathValue("path"),
-			Method:        r.Method,
-			URL:           r.PathValue("path") + "?" + r.URL.RawQuery,
-		}
-		err := ds.CallResource(r.Context(), req, backend.CallResourceResponseSenderFunc(func(res *backend.CallResourceResponse) error {
-			for k, vs := range res.Headers {
-				for _, v := range vs {
-					w.Header().Add(k, v)
-				}
-			}
-			w.WriteHeader(res.Status)
-			_, err := w.Write(res.Body)
-			return err
-		}))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-		}
-	})
-	return mux
-}
-
-func pluginContext() backend.PluginContext {
-	s := plugin.InstanceSettings(plugin.Settings{}, nil)
-	return backend.PluginContext{PluginID: plugin.PluginID, DataSourceInstanceSettings: &s}
-}
-
-func queryRequest(query []byte, from, to time.Time) *backend.QueryDataRequest {
-	return &backend.QueryDataRequest{
-		PluginContext: pluginContext(),
-		Queries: []backend.DataQuery{{
-			RefID: "A", JSON: query, TimeRange: backend.TimeRange{From: from, To: to},
-			Interval: time.Hour, MaxDataPoints: 1000,
-		}},
-	}
 }
 
 // summaryLoop prints a summary every period until ctx ends.
