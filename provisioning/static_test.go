@@ -586,9 +586,13 @@ func TestFrontendMirrorsContract(t *testing.T) {
 	for _, q := range metricdoc.QueryTypes {
 		qt = append(qt, q)
 	}
+	var ms []any // the measure table, in order
+	for _, m := range metricdoc.MeasureNames() {
+		ms = append(ms, m)
+	}
 	cases := map[string][]string{
 		"QUERY_TYPES":   strs(qt...),
-		"MEASURES":      strs(metricdoc.MeasureInstalls, metricdoc.MeasureEvents, metricdoc.MeasureRevenue, metricdoc.MeasureRevenueUSD),
+		"MEASURES":      strs(ms...),
 		"LAG_MEASURES":  strs(metricdoc.MeasureLagRecords, metricdoc.MeasureLagSeconds),
 		"FORMATS":       strs(metricdoc.FormatTimeSeries, metricdoc.FormatTimeSeriesLong, metricdoc.FormatTable),
 		"GRANULARITIES": strs(metricdoc.GranularityAuto, metricdoc.Hour, metricdoc.Day),

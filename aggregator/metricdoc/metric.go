@@ -7,7 +7,8 @@ import (
 )
 
 // Field names of metric documents, for building filters and pipelines.
-// Dimension fields are nested under Meta: use MetaField(DimCampaign).
+// Dimension fields are nested under Meta: use MetaField(DimCampaign). The
+// summed fields are in measures.go, next to the measures that read them.
 const (
 	FieldID           = "_id"
 	FieldGranularity  = "granularity"
@@ -15,9 +16,6 @@ const (
 	FieldWindowEnd    = "window_end"
 	FieldMeta         = "meta"
 	FieldPartition    = "partition"
-	FieldEvents       = "events"
-	FieldRevenue      = "revenue_micros"
-	FieldRevenueUSD   = "revenue_usd_micros"
 	FieldOffset       = "offset"
 	FieldFinal        = "final"
 	FieldUpdatedAt    = "updated_at"
@@ -86,21 +84,6 @@ func (m Meta) Get(dim string) string {
 		return m.Currency
 	}
 	return ""
-}
-
-// Totals are the measures of one window. Money is kept in millionths of the
-// currency unit so that sums are exact integers.
-type Totals struct {
-	Events           int64 `bson:"events" json:"events"`
-	RevenueMicros    int64 `bson:"revenue_micros" json:"revenue_micros"`
-	RevenueUSDMicros int64 `bson:"revenue_usd_micros" json:"revenue_usd_micros"`
-}
-
-// Add accumulates o into t.
-func (t *Totals) Add(o Totals) {
-	t.Events += o.Events
-	t.RevenueMicros += o.RevenueMicros
-	t.RevenueUSDMicros += o.RevenueUSDMicros
 }
 
 // Live is a document of the live_metrics collection: the running totals of

@@ -143,13 +143,15 @@ func liveUpdate(d *metricdoc.Live) mongo.WriteModel {
 		{Key: metricdoc.FieldWindowEnd, Value: d.WindowEnd},
 		{Key: metricdoc.FieldMeta, Value: d.Meta},
 		{Key: metricdoc.FieldPartition, Value: d.Partition},
-		{Key: metricdoc.FieldEvents, Value: d.Events},
-		{Key: metricdoc.FieldRevenue, Value: d.RevenueMicros},
-		{Key: metricdoc.FieldRevenueUSD, Value: d.RevenueUSDMicros},
-		{Key: metricdoc.FieldOffset, Value: d.Offset},
-		{Key: metricdoc.FieldFinal, Value: d.Final},
-		{Key: metricdoc.FieldUpdatedAt, Value: d.UpdatedAt},
 	}
+	for _, f := range metricdoc.StoredFields {
+		set = append(set, bson.E{Key: f.Name, Value: f.Value(d.Totals)})
+	}
+	set = append(set,
+		bson.E{Key: metricdoc.FieldOffset, Value: d.Offset},
+		bson.E{Key: metricdoc.FieldFinal, Value: d.Final},
+		bson.E{Key: metricdoc.FieldUpdatedAt, Value: d.UpdatedAt},
+	)
 	if d.ExpireAt != nil {
 		set = append(set, bson.E{Key: metricdoc.FieldExpireAt, Value: *d.ExpireAt})
 	}

@@ -1,5 +1,5 @@
 // The query model of the campaignpulse datasource. Every list below mirrors
-// a Go constant in aggregator/metricdoc (query.go, metric.go); the Go test in
+// a Go constant in aggregator/metricdoc (query.go, metric.go, measures.go); the Go test in
 // provisioning/ compares them, so a type added on one side only fails CI.
 import { DataSourceJsonData } from '@grafana/data';
 import { DataQuery } from '@grafana/schema';
@@ -8,9 +8,20 @@ import { DataQuery } from '@grafana/schema';
 export const QUERY_TYPES = ['metrics', 'lag', 'freshness', 'variables', 'storage'] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
-/** metricdoc.Measure* of a metrics query */
+/** The names of metricdoc.MeasureTable, in table order (the first is the default). */
 export const MEASURES = ['installs', 'events', 'revenue', 'revenue_usd'] as const;
 export type Measure = (typeof MEASURES)[number];
+
+/**
+ * The titles of metricdoc.MeasureTable. Keyed by Measure, so a measure
+ * without a title does not compile; the Go test compares both with the table.
+ */
+export const MEASURE_TITLES: Record<Measure, string> = {
+  installs: 'Installs',
+  events: 'In-app events',
+  revenue: 'Revenue',
+  revenue_usd: 'Revenue (USD)',
+};
 
 /** metricdoc.MeasureLag* of a lag query; empty means both columns */
 export const LAG_MEASURES = ['lag_records', 'lag_seconds'] as const;

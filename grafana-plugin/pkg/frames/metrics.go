@@ -117,7 +117,7 @@ func table(spec Spec, all []*series) *data.Frame {
 // valueField keeps counts as integers and turns money from micros into
 // currency units.
 func valueField(m metricdoc.Measure, labels data.Labels, v []int64) *data.Field {
-	if m != metricdoc.MeasureRevenue && m != metricdoc.MeasureRevenueUSD {
+	if spec, _ := metricdoc.LookupMeasure(m); !spec.Micros {
 		return data.NewField(string(m), labels, v)
 	}
 	f := make([]float64, len(v))
@@ -127,18 +127,12 @@ func valueField(m metricdoc.Measure, labels data.Labels, v []int64) *data.Field 
 	return data.NewField(string(m), labels, f)
 }
 
-var titles = map[metricdoc.Measure]string{
-	metricdoc.MeasureInstalls:   "Installs",
-	metricdoc.MeasureEvents:     "In-app events",
-	metricdoc.MeasureRevenue:    "Revenue",
-	metricdoc.MeasureRevenueUSD: "Revenue (USD)",
-}
-
 // displayName is the legend: the group values, or the measure's title when
 // the query is not grouped.
 func displayName(m metricdoc.Measure, group []string) string {
 	if len(group) == 0 {
-		return titles[m]
+		spec, _ := metricdoc.LookupMeasure(m)
+		return spec.Title
 	}
 	parts := make([]string, len(group))
 	for i, g := range group {
@@ -158,18 +152,16 @@ var grafanaCurrencies = map[string]bool{
 }
 
 func unit(spec Spec, group []string) string {
-	switch spec.Measure {
-	case metricdoc.MeasureRevenueUSD:
-		return "currencyUSD"
-	case metricdoc.MeasureRevenue:
-		for i, dim := range spec.GroupBy {
-			if dim == metricdoc.DimCurrency && i < len(group) {
-				return currencyUnit(group[i])
-			}
-		}
-		return ""
+	m, _ := metricdoc.LookupMeasure(spec.Measure)
+	if m.SplitBy != metricdoc.DimCurrency {
+		return m.Unit
 	}
-	return "short"
+	for i, dim := range spec.GroupBy {
+		if dim == metricdoc.DimCurrency && i < len(group) {
+			return currencyUnit(group[i])
+		}
+	}
+	return ""
 }
 
 func currencyUnit(code string) string {

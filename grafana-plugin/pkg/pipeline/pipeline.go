@@ -81,12 +81,11 @@ func sorted(p mongo.Pipeline, timed bool) mongo.Pipeline {
 	return p
 }
 
+// sumField is the stored field the measure sums (events for an unknown one:
+// the parser never lets one through).
 func sumField(m metricdoc.Measure) string {
-	switch m {
-	case metricdoc.MeasureRevenue:
-		return metricdoc.FieldRevenue
-	case metricdoc.MeasureRevenueUSD:
-		return metricdoc.FieldRevenueUSD
+	if spec, ok := metricdoc.LookupMeasure(m); ok {
+		return spec.Field
 	}
 	return metricdoc.FieldEvents
 }
@@ -95,21 +94,21 @@ func sumField(m metricdoc.Measure) string {
 // ever appear inside $in, $nin or $ne: user input never becomes an operator.
 // Dimensions come in metricdoc.Dimensions order so pipelines are stable.
 func Match(filters map[string][]string, m metricdoc.Measure) bson.D {
+	spec, _ := metricdoc.LookupMeasure(m)
+	ef := spec.Filter
 	var d bson.D
 	for _, dim := range metricdoc.Dimensions {
 		values, filtered := filters[dim]
 		cond := any(nil)
 		switch {
-		case dim == metricdoc.DimEventName && m == metricdoc.MeasureInstalls:
-			allowed := []string{metricdoc.InstallEventName}
-			if filtered && !slices.Contains(values, metricdoc.InstallEventName) {
+		case dim == ef.Dim && !ef.Exclude:
+			allowed := []string{ef.Value}
+			if filtered && !slices.Contains(values, ef.Value) {
 				allowed = []string{}
 			}
 			cond = bson.D{{Key: "$in", Value: allowed}}
-		case dim == metricdoc.DimEventName && m == metricdoc.MeasureEvents:
-			cond = except(values, filtered, metricdoc.InstallEventName)
-		case dim == metricdoc.DimCurrency && m == metricdoc.MeasureRevenue:
-			cond = except(values, filtered, "")
+		case dim == ef.Dim && ef.Exclude:
+			cond = except(values, filtered, ef.Value)
 		case filtered:
 			cond = bson.D{{Key: "$in", Value: values}}
 		}

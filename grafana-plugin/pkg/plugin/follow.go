@@ -49,19 +49,8 @@ func (f *follower) seed(u *metricdoc.Update) {
 
 // matches applies the measure's event filter and the query's value filters.
 func (f *follower) matches(m *metricdoc.Meta) bool {
-	switch f.q.Measure {
-	case metricdoc.MeasureInstalls:
-		if m.EventName != metricdoc.InstallEventName {
-			return false
-		}
-	case metricdoc.MeasureEvents:
-		if m.EventName == metricdoc.InstallEventName {
-			return false
-		}
-	case metricdoc.MeasureRevenue:
-		if m.Currency == "" {
-			return false
-		}
+	if spec, _ := metricdoc.LookupMeasure(f.q.Measure); !spec.Filter.Accepts(m) {
+		return false
 	}
 	for dim, values := range f.q.Filters {
 		if _, found := slices.BinarySearch(values, m.Get(dim)); !found {
@@ -97,11 +86,6 @@ func (f *follower) rows() []pipeline.Row {
 }
 
 func measureValue(m metricdoc.Measure, t metricdoc.Totals) int64 {
-	switch m {
-	case metricdoc.MeasureRevenue:
-		return t.RevenueMicros
-	case metricdoc.MeasureRevenueUSD:
-		return t.RevenueUSDMicros
-	}
-	return t.Events
+	spec, _ := metricdoc.LookupMeasure(m)
+	return spec.Value(t)
 }

@@ -107,7 +107,7 @@ func handleOptions(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"queryTypes":    metricdoc.QueryTypes,
 		"dimensions":    metricdoc.Dimensions,
-		"measures":      []metricdoc.Measure{metricdoc.MeasureInstalls, metricdoc.MeasureEvents, metricdoc.MeasureRevenue, metricdoc.MeasureRevenueUSD},
+		"measures":      metricdoc.MeasureNames(),
 		"lagMeasures":   []metricdoc.Measure{metricdoc.MeasureLagRecords, metricdoc.MeasureLagSeconds},
 		"granularities": []string{metricdoc.GranularityAuto, string(metricdoc.Hour), string(metricdoc.Day)},
 		"formats":       []metricdoc.Format{metricdoc.FormatTimeSeries, metricdoc.FormatTimeSeriesLong, metricdoc.FormatTable},

@@ -135,13 +135,13 @@ func (q *Query) metrics(w metricdoc.Query, mc macro.Context) error {
 	if err := q.checkRange(); err != nil {
 		return err
 	}
-	switch w.Measure {
-	case "":
-		q.Measure = metricdoc.MeasureInstalls
-	case metricdoc.MeasureInstalls, metricdoc.MeasureEvents, metricdoc.MeasureRevenue, metricdoc.MeasureRevenueUSD:
-		q.Measure = w.Measure
-	default:
-		return badf("measure %q is not one of installs, events, revenue, revenue_usd", w.Measure)
+	q.Measure = w.Measure
+	if q.Measure == "" {
+		q.Measure = metricdoc.MeasureTable[0].Name
+	}
+	spec, ok := metricdoc.LookupMeasure(q.Measure)
+	if !ok {
+		return badf("measure %q is not one of %s", w.Measure, measureList())
 	}
 	g := macro.Expand(w.Granularity, mc)
 	switch g {
@@ -164,9 +164,9 @@ func (q *Query) metrics(w metricdoc.Query, mc macro.Context) error {
 		seen[dim] = true
 		q.GroupBy = append(q.GroupBy, dim)
 	}
-	if q.Measure == metricdoc.MeasureRevenue && !seen[metricdoc.DimCurrency] {
+	if spec.SplitBy != "" && !seen[spec.SplitBy] {
 		// Revenue in different currencies never adds up.
-		q.GroupBy = append(q.GroupBy, metricdoc.DimCurrency)
+		q.GroupBy = append(q.GroupBy, spec.SplitBy)
 	}
 	if w.TopN < 0 || w.TopN > MaxTopN {
 		return badf("topN %d is out of range 0..%d", w.TopN, MaxTopN)
@@ -407,4 +407,13 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// measureList names the measures of the table for messages.
+func measureList() string {
+	names := make([]string, len(metricdoc.MeasureTable))
+	for i, m := range metricdoc.MeasureTable {
+		names[i] = string(m.Name)
+	}
+	return strings.Join(names, ", ")
 }

@@ -1,16 +1,14 @@
 import { Checkbox, InlineField, InlineFieldRow, InlineSwitch, Input, RadioButtonGroup, Stack } from '@grafana/ui';
 
 import { selectors } from '../selectors';
-import { DIMENSIONS, Dimension, Format, Granularity, Measure } from '../types';
+import { DIMENSIONS, Dimension, Format, Granularity, MEASURES, MEASURE_TITLES, Measure } from '../types';
 import { TypeEditorProps } from './editorProps';
 import { FiltersField } from './FiltersField';
 
-const measureOptions: Array<{ label: string; value: Measure }> = [
-  { label: 'Installs', value: 'installs' },
-  { label: 'In-app events', value: 'events' },
-  { label: 'Revenue', value: 'revenue' },
-  { label: 'Revenue (USD)', value: 'revenue_usd' },
-];
+const measureOptions: Array<{ label: string; value: Measure }> = MEASURES.map((value) => ({
+  label: MEASURE_TITLES[value],
+  value,
+}));
 
 const granularityOptions: Array<{ label: string; value: Granularity }> = [
   { label: 'Auto', value: 'auto' },
@@ -38,7 +36,7 @@ export function MetricsEditor({ query, onChange }: TypeEditorProps) {
           <RadioButtonGroup
             data-testid={selectors.metrics.measure}
             options={measureOptions}
-            value={(query.measure as Measure | undefined) ?? 'installs'}
+            value={(query.measure as Measure | undefined) ?? MEASURES[0]}
             onChange={(measure) => onChange({ ...query, measure }, true)}
           />
         </InlineField>
