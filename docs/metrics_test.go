@@ -26,7 +26,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/push"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
-	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 )
 
 // series is one metric family as registered: what a row of metrics.md
@@ -138,11 +138,7 @@ func registered(t *testing.T) map[string]series {
 	log := slog.New(slog.DiscardHandler)
 	rec := &recorder{reg: prometheus.NewRegistry(), got: map[string]series{}}
 
-	kafka, err := embedded.StartKafka("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(kafka.Close)
+	kafka := embeddedtest.Kafka(t)
 	kopts := publish.Options{Brokers: kafka.Brokers()}.WithDefaults()
 
 	// ingest: shared publish counters, push receiver and its producer, pull poller.
@@ -163,11 +159,7 @@ func registered(t *testing.T) map[string]series {
 	t.Cleanup(poller.Close)
 
 	// aggregate, on an open store.
-	mdb, err := embedded.StartMongo(ctx, t.TempDir(), "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(mdb.Close)
+	mdb := embeddedtest.Mongo(t)
 	mc, err := mongo.Connect(options.Client().ApplyURI(mdb.URI()))
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net"
 	"regexp"
 	"slices"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/request"
 )
@@ -38,11 +38,7 @@ func TestProvisionedQueriesRun(t *testing.T) {
 	ctx := t.Context()
 	now := time.Now().UTC()
 
-	m, err := embedded.StartMongo(ctx, t.TempDir(), "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := embeddedtest.Mongo(t)
 	k, err := embedded.StartKafka("", kfake.SeedTopics(-1))
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +56,7 @@ func TestProvisionedQueriesRun(t *testing.T) {
 	// instance factory: settings travel as Grafana sends them (jsonData
 	// bytes + decrypted secure map), through proto conversion, the SDK
 	// middlewares and instance management.
-	tp, err := datasourcetest.Manage(plugin.Factory, datasourcetest.ManageOpts{Address: freeAddr(t)})
+	tp, err := datasourcetest.Manage(plugin.Factory, datasourcetest.ManageOpts{Address: embeddedtest.FreeAddr(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,16 +225,6 @@ func checkSubscribe(t *testing.T, jsonData []byte, mongoURI string, raw map[stri
 			t.Errorf("subscribe %s: status %v, err %v", path, resp, err)
 		}
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // wantFiring is which series each provisioned rule fires for on the seeded

@@ -22,7 +22,6 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/dedupstore"
 	"github.com/campaignpulse/campaignpulse/aggregator/logging"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
 )
 
 // Aggregator consumes raw_events in a consumer group and keeps the metric
@@ -30,7 +29,7 @@ import (
 type Aggregator struct {
 	opts  Options
 	rules *rules
-	store *metricstore.Store
+	store Store
 	log   *slog.Logger
 	m     *metrics
 	cl    *kgo.Client
@@ -70,7 +69,7 @@ type Aggregator struct {
 
 // New builds an aggregator; Run starts it. The store must be open (it has
 // created the collections).
-func New(opts Options, store *metricstore.Store, log *slog.Logger, reg prometheus.Registerer) (*Aggregator, error) {
+func New(opts Options, store Store, log *slog.Logger, reg prometheus.Registerer) (*Aggregator, error) {
 	opts = opts.WithDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err

@@ -19,6 +19,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 )
 
 // world is one test's Kafka (kfake) and MongoDB (FerretDB) plus a client
@@ -43,11 +44,7 @@ type world struct {
 
 func newWorld(t *testing.T, partitions int32) *world {
 	t.Helper()
-	k, err := embedded.StartKafka("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(k.Close)
+	k := embeddedtest.Kafka(t)
 	return newWorldOn(t, partitions, k.Brokers())
 }
 

@@ -19,7 +19,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/pull"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/push"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 )
 
@@ -63,11 +63,7 @@ func TestRunPushAndPull(t *testing.T) {
 		t.Fatal("no installs in the first hour")
 	}
 
-	k, err := embedded.StartKafka("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
+	k := embeddedtest.Kafka(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -173,11 +169,7 @@ func TestOptionsValidate(t *testing.T) {
 // TestPullOnlyServesMetrics: with the receiver off, the address still
 // answers /healthz and /metrics, and pushes find no handler.
 func TestPullOnlyServesMetrics(t *testing.T) {
-	k, err := embedded.StartKafka("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
+	k := embeddedtest.Kafka(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

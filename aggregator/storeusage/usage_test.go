@@ -14,7 +14,7 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
-	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 )
 
 // TestReadFerretDB reads a store prepared by metricstore.Open on FerretDB:
@@ -22,11 +22,7 @@ import (
 // for the metric collections (FerretDB has no time-series or TTL indexes).
 func TestReadFerretDB(t *testing.T) {
 	ctx := t.Context()
-	srv, err := embedded.StartMongo(ctx, t.TempDir(), "", slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
+	srv := embeddedtest.Mongo(t)
 	var mu sync.Mutex
 	var sent []string
 	mon := &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
@@ -103,11 +99,7 @@ func TestReadFerretDB(t *testing.T) {
 // TestReadEmptyDatabase: nothing created yet is not an error.
 func TestReadEmptyDatabase(t *testing.T) {
 	ctx := t.Context()
-	srv, err := embedded.StartMongo(ctx, t.TempDir(), "", slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
+	srv := embeddedtest.Mongo(t)
 	mc, err := mongo.Connect(options.Client().ApplyURI(srv.URI()))
 	if err != nil {
 		t.Fatal(err)

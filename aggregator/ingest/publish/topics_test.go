@@ -13,15 +13,11 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/event"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 )
 
 func TestEnsureTopicsIdempotentWithConfigs(t *testing.T) {
-	k, err := embedded.StartKafka("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
+	k := embeddedtest.Kafka(t)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	o := Options{Brokers: k.Brokers()}.WithDefaults()
@@ -123,11 +119,7 @@ func TestOptionsValidate(t *testing.T) {
 // TestTopicNamesHonoured: renamed topics (--kafka.raw-topic and friends)
 // are the ones created and written, not the default names.
 func TestTopicNamesHonoured(t *testing.T) {
-	k, err := embedded.StartKafka("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
+	k := embeddedtest.Kafka(t)
 	log := slog.New(slog.DiscardHandler)
 	o := Options{Brokers: k.Brokers(), Topics: metricdoc.Topics{Raw: "r2", DLQ: "d2", Aggregated: "a2"}}.WithDefaults()
 	cl, err := NewClient(o, "admin", log, nil)

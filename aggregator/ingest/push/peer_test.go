@@ -19,6 +19,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 )
 
 const testToken = "s3cr3t-push-token"
@@ -40,11 +41,7 @@ type world struct {
 
 func newWorld(t testing.TB, mut func(*Options, *publish.Options)) *world {
 	t.Helper()
-	k, err := embedded.StartKafka("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(k.Close)
+	k := embeddedtest.Kafka(t)
 	log := slog.New(slog.DiscardHandler)
 	popts := publish.Options{Brokers: k.Brokers(), RawPartitions: 3, DeliveryTimeout: 2 * time.Second}.WithDefaults()
 	ropts := Options{Token: testToken, ProduceTimeout: 2 * time.Second}

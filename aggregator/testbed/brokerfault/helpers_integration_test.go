@@ -3,7 +3,6 @@
 package brokerfault
 
 import (
-	"net"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -25,16 +24,6 @@ func buildBinary(t *testing.T) string {
 type testWriter struct{ t *testing.T }
 
 func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 func tail(s string, n int) string {
 	if len(s) <= n {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/realkafka"
 )
 
@@ -30,7 +31,7 @@ func TestPushReceiverNeverAcksWhatKafkaLost(t *testing.T) {
 	if out, err := exec.CommandContext(ctx, bin, "topics", "--kafka.brokers", b.Addr()).CombinedOutput(); err != nil {
 		t.Fatalf("campaignpulse topics: %v\n%s", err, out)
 	}
-	addr := freeAddr(t)
+	addr := embeddedtest.FreeAddr(t)
 	const token = "brokerfault-token"
 	opsAddr := freeAddr(t)
 	ingest := startIngest(t, bin, b.Addr(), addr, opsAddr, token)

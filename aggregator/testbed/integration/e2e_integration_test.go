@@ -29,7 +29,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/chaos"
-	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/realkafka"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
@@ -50,11 +50,7 @@ func TestEndToEnd(t *testing.T) {
 
 	broker := realkafka.ForTest(t, realkafka.Options{})
 	brokers := broker.Brokers()
-	store, err := embedded.StartMongo(ctx, t.TempDir(), "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := embeddedtest.Mongo(t)
 
 	// The simulated AppsFlyer account. Its traffic starts two hours ago so
 	// the poller can pull every window right away.

@@ -13,7 +13,7 @@ import (
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/request"
 )
 
@@ -92,11 +92,7 @@ func TestMeasureAddedOnlyToTable(t *testing.T) {
 	}
 
 	// Pipeline, on FerretDB: two partitions of the window, other events beside.
-	m, err := embedded.StartMongo(t.Context(), t.TempDir(), "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(m.Close)
+	m := embeddedtest.Mongo(t)
 	ds, err := NewDatasource(t.Context(), InstanceSettings(Settings{KafkaBrokers: "127.0.0.1:1"}, map[string]string{SecureMongoURI: m.URI()}))
 	if err != nil {
 		t.Fatal(err)

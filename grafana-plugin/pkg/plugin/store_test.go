@@ -14,7 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 )
 
 // TestAggregationsAreBounded runs an in-process datasource against FerretDB
@@ -25,11 +25,7 @@ func TestAggregationsAreBounded(t *testing.T) {
 		t.Skip("starts FerretDB")
 	}
 	ctx := context.Background()
-	m, err := embedded.StartMongo(ctx, t.TempDir(), "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := embeddedtest.Mongo(t)
 
 	var mu sync.Mutex
 	var cmds []bson.Raw
