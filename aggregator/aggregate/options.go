@@ -107,8 +107,8 @@ const (
 	FlagStateCacheBytes   = "aggregate.state-cache-bytes"
 )
 
-// RegisterFlags registers every setting of o on fs with its default and
-// help; it is also where DefaultOptions takes the defaults from.
+// RegisterFlags registers the --aggregate.* settings and the aggregator's
+// Kafka group and topics; the defaults written here are the only ones.
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	metricdoc.RegisterBrokers(fs, &o.Brokers)
 	fs.StringVar(&o.Group, FlagGroup, metricdoc.DefaultConsumerGroup, "consumer group shared by all aggregators")
@@ -138,12 +138,9 @@ func RegisterTimezone(fs *flag.FlagSet, p **time.Location) {
 	settings.Location(fs, p, FlagTimezone, time.UTC, "IANA time zone of day windows (marketers' 'today')")
 }
 
-// DefaultOptions returns every setting at its default.
-func DefaultOptions() Options { return settings.Defaults((*Options).RegisterFlags) }
-
 // WithDefaults returns o with every zero setting replaced by its default.
 func (o Options) WithDefaults() Options {
-	settings.FillZero(&o, DefaultOptions())
+	o = settings.WithDefaults(o, (*Options).RegisterFlags)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -45,8 +45,8 @@ const (
 	FlagStopTimeout       = "ingest.stop-timeout"
 )
 
-// RegisterFlags registers every setting of o and its parts on fs with its
-// default and help; it is also where DefaultOptions takes the defaults from.
+// RegisterFlags registers ingest's own settings and those of its parts
+// (Kafka, push receiver, pull poller).
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	o.Kafka.RegisterFlags(fs)
 	fs.BoolVar(&o.SkipTopicCreation, FlagSkipTopicCreation, false, "do not create the topics at start")
@@ -57,14 +57,10 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.StopTimeout, FlagStopTimeout, 30*time.Second, "how long flushing the producers may take on shutdown")
 }
 
-// DefaultOptions returns every setting at its default.
-func DefaultOptions() Options { return settings.Defaults((*Options).RegisterFlags) }
-
 // WithDefaults returns o with every zero setting, its parts' included,
 // replaced by its default.
 func (o Options) WithDefaults() Options {
-	settings.FillZero(&o, DefaultOptions())
-	return o
+	return settings.WithDefaults(o, (*Options).RegisterFlags)
 }
 
 // Validate reports the first bad setting by its flag name.

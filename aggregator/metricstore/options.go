@@ -45,8 +45,8 @@ const (
 	FlagAtomicLiveWrites = "mongo.atomic-live-writes"
 )
 
-// RegisterFlags registers every setting of o on fs with its default and
-// help; it is also where DefaultOptions takes the defaults from.
+// RegisterFlags registers the --mongo.* settings of the store (database,
+// retention, batching); the defaults written here are the only ones.
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Database, FlagDatabase, metricdoc.DefaultDatabase, "database of the metric collections")
 	fs.DurationVar(&o.HourlyRetention, FlagHourlyRetention, 90*24*time.Hour, "expireAfterSeconds of hourly_metrics")
@@ -56,12 +56,9 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.BoolVar(&o.AtomicLiveWrites, FlagAtomicLiveWrites, false, "on FerretDB, keep the atomic offset-guarded live update (slow there) instead of read-then-write by _id (MongoDB always uses it)")
 }
 
-// DefaultOptions returns every setting at its default.
-func DefaultOptions() Options { return settings.Defaults((*Options).RegisterFlags) }
-
 // WithDefaults returns o with every zero setting replaced by its default.
 func (o Options) WithDefaults() Options {
-	settings.FillZero(&o, DefaultOptions())
+	o = settings.WithDefaults(o, (*Options).RegisterFlags)
 	if o.Now == nil {
 		o.Now = time.Now
 	}

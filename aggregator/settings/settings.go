@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // Off is the value of a duration setting that can be switched off, such as
@@ -36,6 +38,13 @@ func Duration(d time.Duration) time.Duration {
 func Defaults[T any](register func(*T, *flag.FlagSet)) T {
 	var o T
 	register(&o, flag.NewFlagSet("defaults", flag.ContinueOnError))
+	return o
+}
+
+// WithDefaults returns o with every zero field replaced by the default its
+// registration gives it (see FillZero).
+func WithDefaults[T any](o T, register func(*T, *flag.FlagSet)) T {
+	FillZero(&o, Defaults(register))
 	return o
 }
 
@@ -203,48 +212,32 @@ func (l *location) Set(s string) error {
 // Int32 registers an int32 flag.
 func Int32(fs *flag.FlagSet, p *int32, name string, def int32, usage string) {
 	*p = def
-	fs.Var((*int32Value)(p), name, usage)
-}
-
-type int32Value int32
-
-func (v *int32Value) String() string {
-	if v == nil {
-		return "0"
-	}
-	return fmt.Sprint(int32(*v))
-}
-
-func (v *int32Value) Set(s string) error {
-	var n int32
-	if _, err := fmt.Sscan(s, &n); err != nil {
-		return fmt.Errorf("%q is not a 32-bit integer", s)
-	}
-	*v = int32Value(n)
-	return nil
+	fs.Var(&integer[int32]{p}, name, usage)
 }
 
 // Int16 registers an int16 flag.
 func Int16(fs *flag.FlagSet, p *int16, name string, def int16, usage string) {
 	*p = def
-	fs.Var((*int16Value)(p), name, usage)
+	fs.Var(&integer[int16]{p}, name, usage)
 }
 
-type int16Value int16
+// integer is a flag.Value of a sized integer; Set rejects values that do
+// not fit.
+type integer[T int16 | int32] struct{ p *T }
 
-func (v *int16Value) String() string {
-	if v == nil {
+func (v *integer[T]) String() string {
+	if v == nil || v.p == nil {
 		return "0"
 	}
-	return fmt.Sprint(int16(*v))
+	return strconv.FormatInt(int64(*v.p), 10)
 }
 
-func (v *int16Value) Set(s string) error {
-	var n int16
-	if _, err := fmt.Sscan(s, &n); err != nil {
-		return fmt.Errorf("%q is not a 16-bit integer", s)
+func (v *integer[T]) Set(s string) error {
+	n, err := strconv.ParseInt(s, 10, int(unsafe.Sizeof(*v.p))*8)
+	if err != nil {
+		return fmt.Errorf("%q is not a %d-bit integer", s, unsafe.Sizeof(*v.p)*8)
 	}
-	*v = int16Value(n)
+	*v.p = T(n)
 	return nil
 }
 

@@ -102,3 +102,23 @@ func TestSecretFileWins(t *testing.T) {
 		t.Fatalf("missing file: %v", err)
 	}
 }
+
+func TestSizedIntegersRejectOverflow(t *testing.T) {
+	var (
+		a int16
+		b int32
+	)
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.SetOutput(new(strings.Builder))
+	Int16(fs, &a, "a", -1, "")
+	Int32(fs, &b, "b", 6, "")
+	if a != -1 || b != 6 || fs.Lookup("a").DefValue != "-1" {
+		t.Fatalf("defaults %d %d %q", a, b, fs.Lookup("a").DefValue)
+	}
+	if err := fs.Parse([]string{"--a", "70000"}); err == nil {
+		t.Fatal("70000 accepted as int16")
+	}
+	if err := fs.Parse([]string{"--a", "3", "--b", "70000"}); err != nil || a != 3 || b != 70000 {
+		t.Fatalf("a=%d b=%d err=%v", a, b, err)
+	}
+}

@@ -16,8 +16,8 @@ import (
 )
 
 const (
-	database      = "campaignpulse"
-	consumerGroup = "campaignpulse-aggregate"
+	database      = metricdoc.DefaultDatabase
+	consumerGroup = metricdoc.DefaultConsumerGroup
 	hoursSeeded   = 6
 )
 

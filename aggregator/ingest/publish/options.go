@@ -64,8 +64,8 @@ const (
 	FlagLinger              = "kafka.linger"
 )
 
-// RegisterFlags registers every setting of o on fs with its default and
-// help; it is also where DefaultOptions takes the defaults from.
+// RegisterFlags registers the producer's and the topics' --kafka.*
+// settings; the defaults written here are the only ones.
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	metricdoc.RegisterBrokers(fs, &o.Brokers)
 	o.Topics.RegisterFlags(fs)
@@ -81,13 +81,9 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.Linger, FlagLinger, 0, "producer linger; 0 = none (the push receiver answers after the ack, so lingering only adds latency; concurrency batches)")
 }
 
-// DefaultOptions returns every setting at its default.
-func DefaultOptions() Options { return settings.Defaults((*Options).RegisterFlags) }
-
 // WithDefaults returns o with every zero setting replaced by its default.
 func (o Options) WithDefaults() Options {
-	settings.FillZero(&o, DefaultOptions())
-	return o
+	return settings.WithDefaults(o, (*Options).RegisterFlags)
 }
 
 // Validate reports the first bad setting by its flag name.

@@ -45,7 +45,7 @@ func TestEnsureTopicsIdempotentWithConfigs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantParts := map[string]int{metricdoc.TopicRawEvents: 6, metricdoc.TopicDLQ: 1, metricdoc.TopicAggregated: 6, DefaultOptions().CursorTopic: 1}
+	wantParts := map[string]int{metricdoc.TopicRawEvents: 6, metricdoc.TopicDLQ: 1, metricdoc.TopicAggregated: 6, "ingest_cursors": 1}
 	for topic, n := range wantParts {
 		if got := len(md[topic].Partitions); got != n {
 			t.Errorf("%s: %d partitions, want %d", topic, got, n)

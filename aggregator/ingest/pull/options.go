@@ -87,8 +87,8 @@ const (
 	FlagSpoolDir           = "pull.spool-dir"
 )
 
-// RegisterFlags registers every setting of o on fs with its default and
-// help; it is also where DefaultOptions takes the defaults from.
+// RegisterFlags registers the --pull.* settings and the AppsFlyer host and
+// token; the defaults written here are the only ones.
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.BaseURL, FlagBaseURL, "https://hq1.appsflyer.com", "Pull API host (the simulator's URL in tests and make run)")
 	settings.Secret(fs, &o.Token, FlagToken, "", "Pull API V2 token (prefer CAMPAIGNPULSE_APPSFLYER_TOKEN_FILE)", "file holding the Pull API token; wins over --appsflyer.token")
@@ -109,13 +109,9 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.SpoolDir, FlagSpoolDir, "", "directory of the spool files of large downloaded windows; empty = the system temp directory")
 }
 
-// DefaultOptions returns every setting at its default.
-func DefaultOptions() Options { return settings.Defaults((*Options).RegisterFlags) }
-
 // WithDefaults returns o with zero settings replaced by their defaults.
 func (o Options) WithDefaults() Options {
-	settings.FillZero(&o, DefaultOptions())
-	return o
+	return settings.WithDefaults(o, (*Options).RegisterFlags)
 }
 
 // delay is the effective Delay (settings.Off: none).

@@ -3,6 +3,7 @@ package pull
 import (
 	"flag"
 	"testing"
+	"time"
 )
 
 // TestZeroDelayMeansNone: --pull.delay 0 pulls up to now; it must not turn
@@ -21,7 +22,7 @@ func TestZeroDelayMeansNone(t *testing.T) {
 	if o.delay() != 0 {
 		t.Fatalf("delay %s, want 0", o.delay())
 	}
-	if d := (Options{}).WithDefaults().delay(); d != DefaultOptions().Delay || d == 0 {
+	if d := (Options{}).WithDefaults().delay(); d != 10*time.Minute {
 		t.Fatalf("default delay %s", d)
 	}
 }

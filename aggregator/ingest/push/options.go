@@ -59,8 +59,8 @@ const (
 	FlagShutdownTimeout   = "push.shutdown-timeout"
 )
 
-// RegisterFlags registers every setting of o on fs with its default and
-// help; it is also where DefaultOptions takes the defaults from.
+// RegisterFlags registers the --push.* settings of the receiver; the
+// defaults written here are the only ones.
 func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Addr, FlagAddr, ":8080", "listen address of the push receiver (the push path and /healthz only)")
 	fs.StringVar(&o.Path, FlagPath, "/v1/push", "postback path: POST JSON or GET query form")
@@ -76,13 +76,9 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.ShutdownTimeout, FlagShutdownTimeout, 20*time.Second, "drain time for in-flight pushes on SIGTERM")
 }
 
-// DefaultOptions returns every setting at its default.
-func DefaultOptions() Options { return settings.Defaults((*Options).RegisterFlags) }
-
 // WithDefaults returns o with zero settings replaced by their defaults.
 func (o Options) WithDefaults() Options {
-	settings.FillZero(&o, DefaultOptions())
-	return o
+	return settings.WithDefaults(o, (*Options).RegisterFlags)
 }
 
 // Validate reports the first bad setting by its flag name.
