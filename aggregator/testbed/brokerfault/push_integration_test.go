@@ -33,7 +33,7 @@ func TestPushReceiverNeverAcksWhatKafkaLost(t *testing.T) {
 	}
 	addr := embeddedtest.FreeAddr(t)
 	const token = "brokerfault-token"
-	opsAddr := freeAddr(t)
+	opsAddr := embeddedtest.FreeAddr(t)
 	ingest := startIngest(t, bin, b.Addr(), addr, opsAddr, token)
 
 	target := PushTarget{URL: "http://" + addr + "/v1/push", Token: token}
