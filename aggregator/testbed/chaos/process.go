@@ -36,10 +36,12 @@ func startAggregator(bin, dir string, id int, args []string) (*proc, error) {
 	return p, nil
 }
 
-// kill sends SIGKILL: no flush, no commit, no goodbye.
+// kill sends SIGKILL: no flush, no commit, no goodbye. The exit status
+// stays in done, so exited, kill and stop may follow in any order.
 func (p *proc) kill() {
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
-	<-p.done
+	err := <-p.done
+	p.done <- err
 }
 
 // stop sends SIGTERM and waits for a clean exit.
@@ -47,6 +49,7 @@ func (p *proc) stop(timeout time.Duration) error {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-p.done:
+		p.done <- err
 		if err != nil {
 			return fmt.Errorf("aggregator %d exited uncleanly after SIGTERM: %w (log %s)", p.id, err, p.log.Name())
 		}
