@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/dedupstore"
+	"github.com/campaignpulse/campaignpulse/bench/procstat"
 )
 
 // benchEvents returns n distinct ~1 KB push events, in time order over a
@@ -135,7 +135,7 @@ func BenchmarkStateMemory(b *testing.B) {
 		wins := len(ps.windows)
 		perWin := float64(heap()-before) / float64(wins)
 		// Resident set with both states alive: 5M identities + 100k windows.
-		rssMB := float64(rss()) / (1 << 20)
+		rssMB := float64(uint64(procstat.RSS(os.Getpid()))) / (1 << 20)
 		runtime.KeepAlive(ps)
 		runtime.KeepAlive(d)
 		if wins != 100_000 {
@@ -147,21 +147,6 @@ func BenchmarkStateMemory(b *testing.B) {
 			b.ReportMetric(rssMB, "MB_RSS")
 		}
 	}
-}
-
-// rss is the process's resident set size from /proc (0 where unavailable).
-func rss() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
 
 func heap() uint64 {

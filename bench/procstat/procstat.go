@@ -144,6 +144,16 @@ func fieldsAfterComm(b []byte) []string {
 	return strings.Fields(string(b[i+1:]))
 }
 
+// RSS returns the resident bytes of one process (0 where /proc cannot be
+// read), for benchmarks that report their own memory.
+func RSS(pid int) int64 {
+	_, rss, err := stat(pid)
+	if err != nil {
+		return 0
+	}
+	return rss
+}
+
 // stat returns the CPU seconds and resident bytes of one process.
 func stat(pid int) (float64, int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))

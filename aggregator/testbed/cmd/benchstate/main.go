@@ -18,12 +18,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/dedupstore"
+	"github.com/campaignpulse/campaignpulse/bench/procstat"
 )
 
 func main() { os.Exit(run()) }
@@ -102,7 +101,7 @@ func run() int {
 			}
 		}
 		if i%10_000_000 == 9_999_999 {
-			fmt.Printf("progress: %d identities, rss %d MiB, store %d MiB, %s\n", i+1, rss()>>20, st.DiskBytes()>>20, time.Since(began).Round(time.Second))
+			fmt.Printf("progress: %d identities, rss %d MiB, store %d MiB, %s\n", i+1, uint64(procstat.RSS(os.Getpid()))>>20, st.DiskBytes()>>20, time.Since(began).Round(time.Second))
 		}
 	}
 	held := 0
@@ -113,7 +112,7 @@ func run() int {
 	// compactions and the GC included; generating identities too): wall
 	// time means little on a shared machine.
 	addTime := cpuTime() - cpu0
-	r := rss()
+	r := uint64(procstat.RSS(os.Getpid()))
 	fmt.Printf("store: disk_mb=%d hot=%d copies=%d wrong_answers=%d took=%s\n", st.DiskBytes()>>20, st.Hot(), copies, wrong, time.Since(began).Round(time.Second))
 	fmt.Printf("state: identities=%d rss_mb=%d bytes_per_identity=%.1f add_ns=%d\n",
 		held, r>>20, float64(r)/float64(held), addTime.Nanoseconds()/adds)
@@ -129,19 +128,4 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// rss is the resident set size from /proc.
-func rss() uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
 }
