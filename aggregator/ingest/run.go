@@ -32,8 +32,10 @@ type Deps struct {
 	PushListener net.Listener
 	// OpsListener, when set, is used instead of listening on OpsAddr.
 	OpsListener net.Listener
-	// Clock for the poller. Default pull.RealClock.
-	Clock pull.Clock
+	// Now and Sleep are the poller's clock (pull.Deps). Default the wall
+	// clock.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Run creates the topics, then runs the push receiver and the pull poller
@@ -126,7 +128,7 @@ func Run(ctx context.Context, opts Options, deps Deps) error {
 
 	if opts.PullEnabled() {
 		poller, err := pull.New(opts.Pull, pull.Deps{Kafka: opts.Kafka, Metrics: pm, Registerer: deps.Registerer,
-			Log: log.With("part", "pull"), Clock: deps.Clock})
+			Log: log.With("part", "pull"), Now: deps.Now, Sleep: deps.Sleep})
 		if err != nil {
 			cancel()
 			wg.Wait()
@@ -234,7 +236,7 @@ func Backfill(ctx context.Context, opts Options, deps Deps, from, to time.Time) 
 		}
 	}
 	p, err := pull.New(opts.Pull, pull.Deps{Kafka: opts.Kafka, Metrics: publish.NewMetrics(deps.Registerer),
-		Registerer: deps.Registerer, Log: deps.Log.With("part", "backfill"), Clock: deps.Clock})
+		Registerer: deps.Registerer, Log: deps.Log.With("part", "backfill"), Now: deps.Now, Sleep: deps.Sleep})
 	if err != nil {
 		return err
 	}

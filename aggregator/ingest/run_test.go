@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
+	"github.com/campaignpulse/campaignpulse/aggregator/clock"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/pull"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/push"
@@ -22,19 +22,6 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 )
-
-type jumpClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *jumpClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *jumpClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-	return ctx.Err()
-}
 
 // TestRunPushAndPull runs the whole ingest service in-process, the way the
 // all-in-one mode does: a push over HTTP and a pulled report from the
@@ -50,8 +37,8 @@ func TestRunPushAndPull(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr.Until(t0.Add(2 * time.Hour))
-	clock := &jumpClock{now: t0.Add(3 * time.Hour)}
-	sim, err := simulate.NewServer(world, simulate.ServerOptions{Tokens: []string{"pull-token"}, Now: clock.Now, QuotaPerDay: -1})
+	vc := clock.NewVirtual(t0.Add(3 * time.Hour))
+	sim, err := simulate.NewServer(world, simulate.ServerOptions{Tokens: []string{"pull-token"}, Now: vc.Now, QuotaPerDay: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +70,7 @@ func TestRunPushAndPull(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, opts, Deps{Log: slog.New(slog.DiscardHandler), Registerer: reg, Gatherer: reg, PushListener: ln, OpsListener: opsLn, Clock: clock})
+		done <- Run(ctx, opts, Deps{Log: slog.New(slog.DiscardHandler), Registerer: reg, Gatherer: reg, PushListener: ln, OpsListener: opsLn, Now: vc.Now, Sleep: vc.Sleep})
 	}()
 
 	body := `{"app_id":"` + app + `","appsflyer_id":"push-1","event_name":"install","event_time":"2026-11-02 02:30:00.000","platform":"ios"}`

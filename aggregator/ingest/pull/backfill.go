@@ -50,7 +50,7 @@ func ValidateBackfill(from, to, now time.Time) error {
 // are CatchUpWindow long and split on truncation like regular pulls.
 func (p *Poller) Backfill(ctx context.Context, from, to time.Time) error {
 	from, to = from.UTC(), to.UTC()
-	if err := ValidateBackfill(from, to, p.clock.Now()); err != nil {
+	if err := ValidateBackfill(from, to, p.now()); err != nil {
 		return err
 	}
 	if err := p.init(ctx); err != nil {

@@ -77,7 +77,7 @@ func TestQuotaWaitsUntilMidnightUTC(t *testing.T) {
 		t.Fatalf("quota waits %v, want 1 (3 calls a day, 6 windows)", got)
 	}
 	midnight := appsflyer.QuotaReset(start)
-	waits := e.clock.waits()
+	waits := e.clock.Waits()
 	if len(waits) != 1 || waits[0] != midnight.Sub(start) {
 		t.Fatalf("waits %v, want one wait of %v (until %s)", waits, midnight.Sub(start), midnight)
 	}
@@ -154,7 +154,7 @@ func TestLookbackIsPermanent(t *testing.T) {
 	o := e.options()
 	o.Reports = []string{appsflyer.ReportInstalls}
 	o.Start = t0.Add(-100 * 24 * time.Hour)
-	e.clock.now = t0.Add(2 * time.Hour)
+	e.clock.Set(t0.Add(2 * time.Hour))
 	p := e.poller(t, o)
 	err := p.Run(context.Background())
 	var ae *appsflyer.APIError

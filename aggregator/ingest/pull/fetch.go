@@ -79,5 +79,5 @@ func (p *Poller) get(ctx context.Context, app, report string, from, to time.Time
 	if rerr != nil && resp.StatusCode >= 500 {
 		return nil, &transientError{fmt.Errorf("read %d answer: %w", resp.StatusCode, rerr)}
 	}
-	return nil, appsflyer.CheckHTTPResponse(resp, body, p.clock.Now())
+	return nil, appsflyer.CheckHTTPResponse(resp, body, p.now())
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
+	"github.com/campaignpulse/campaignpulse/aggregator/clock"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 )
 
@@ -27,8 +28,12 @@ type Deps struct {
 	// Registerer receives the poller's own metrics and its client's.
 	Registerer prometheus.Registerer
 	Log        *slog.Logger
-	// Clock defaults to RealClock.
-	Clock Clock
+	// Now is the clock for due windows, quota resets and backfill checks.
+	// Default time.Now.
+	Now func() time.Time
+	// Sleep waits until a window is due, a quota resets or a retry may go.
+	// Default clock.Sleep (the wall clock).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Poller pulls raw-data reports for every configured app and report.
@@ -38,7 +43,8 @@ type Poller struct {
 	base  string
 	cl    *kgo.Client // transactional
 	http  *http.Client
-	clock Clock
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 	log   *slog.Logger
 	m     *metrics
 	pm    *publish.Metrics
@@ -63,8 +69,11 @@ func New(opts Options, deps Deps) (*Poller, error) {
 	if deps.Metrics == nil || deps.Registerer == nil || deps.Log == nil {
 		return nil, errors.New("pull poller: metrics, registerer and log are required")
 	}
-	if deps.Clock == nil {
-		deps.Clock = RealClock{}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Sleep == nil {
+		deps.Sleep = clock.Sleep
 	}
 	cl, err := publish.NewClient(deps.Kafka, "pull", deps.Log, deps.Registerer,
 		kgo.TransactionalID(opts.TransactionalID),
@@ -75,7 +84,7 @@ func New(opts Options, deps Deps) (*Poller, error) {
 	}
 	return &Poller{
 		opts: opts, kafka: deps.Kafka.WithDefaults(), base: strings.TrimRight(opts.BaseURL, "/"),
-		cl: cl, http: newHTTPClient(), clock: deps.Clock, log: deps.Log,
+		cl: cl, http: newHTTPClient(), now: deps.Now, sleep: deps.Sleep, log: deps.Log,
 		m: newMetrics(deps.Registerer, opts.Reports), pm: deps.Metrics,
 		rowCap: opts.MaxRows, cursors: map[string]time.Time{},
 	}, nil
@@ -128,7 +137,7 @@ func (p *Poller) start() time.Time {
 	if !p.opts.Start.IsZero() {
 		return p.opts.Start.UTC()
 	}
-	return p.clock.Now().Add(-p.opts.delay()).Truncate(p.opts.Window).Add(-p.opts.Window).UTC()
+	return p.now().Add(-p.opts.delay()).Truncate(p.opts.Window).Add(-p.opts.Window).UTC()
 }
 
 // Run polls every app and report until ctx ends (or, with Options.Until,
@@ -148,7 +157,7 @@ func (p *Poller) Run(ctx context.Context) error {
 			return nil
 		}
 		p.log.Warn("pull poller cannot start yet; retrying", "err", err, "retry_in", p.opts.RetryCap)
-		if err := p.clock.Sleep(ctx, p.opts.RetryCap); err != nil {
+		if err := p.sleep(ctx, p.opts.RetryCap); err != nil {
 			return nil
 		}
 	}
@@ -202,10 +211,10 @@ func (p *Poller) stream(ctx context.Context, app, report string) error {
 		if !p.opts.Until.IsZero() && !from.Before(p.opts.Until) {
 			return nil
 		}
-		now := p.clock.Now()
+		now := p.now()
 		to := p.windowEnd(from, now)
 		if due := to.Add(p.opts.delay()); now.Before(due) {
-			if err := p.clock.Sleep(ctx, due.Sub(now)); err != nil {
+			if err := p.sleep(ctx, due.Sub(now)); err != nil {
 				return err
 			}
 			continue
@@ -221,7 +230,7 @@ func (p *Poller) stream(ctx context.Context, app, report string) error {
 			// wait one backoff cap, try again. Only permanent errors stop.
 			p.log.Error("window failed after retries; will try again", "app_id", app, "report", report,
 				"window_start", from, "window_end", to, "err", err)
-			if err := p.clock.Sleep(ctx, p.opts.RetryCap); err != nil {
+			if err := p.sleep(ctx, p.opts.RetryCap); err != nil {
 				return err
 			}
 		default:

@@ -13,7 +13,7 @@ import (
 // pulled only once its end is Delay in the past.
 func TestWindowsWaitForDelay(t *testing.T) {
 	e := newEnv(t, envConfig{apps: 1, span: 3 * time.Hour})
-	e.clock.now = t0
+	e.clock.Set(t0)
 	o := e.options()
 	o.Reports = []string{appsflyer.ReportInstalls}
 	p := e.poller(t, o)
@@ -21,7 +21,7 @@ func TestWindowsWaitForDelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []time.Duration{70 * time.Minute, time.Hour, time.Hour}
-	if got := e.clock.waits(); !slices.Equal(got, want) {
+	if got := e.clock.Waits(); !slices.Equal(got, want) {
 		t.Fatalf("waits %v, want %v (each window end + 10m delay)", got, want)
 	}
 	sameCounts(t, e.committed(t), e.expected(o.Apps, o.Reports))

@@ -74,7 +74,7 @@ func (p *Poller) pullWindow(ctx context.Context, sp span, acceptTruncated bool) 
 				"window_start", sp.from, "err", err)
 			var ae *appsflyer.APIError
 			if errors.As(err, &ae) && ae.RetryAfter > 0 {
-				if serr := p.clock.Sleep(ctx, ae.RetryAfter); serr != nil {
+				if serr := p.sleep(ctx, ae.RetryAfter); serr != nil {
 					return serr
 				}
 			}
@@ -83,12 +83,12 @@ func (p *Poller) pullWindow(ctx context.Context, sp span, acceptTruncated bool) 
 		if !appsflyer.IsQuota(err) {
 			return err
 		}
-		now := p.clock.Now()
+		now := p.now()
 		reset := appsflyer.QuotaReset(now)
 		p.m.quotaWaits.WithLabelValues(sp.report).Inc()
 		p.log.Warn("daily pull quota reached; waiting for the reset", "app_id", sp.app, "report", sp.report,
 			"resume_at", reset)
-		if err := p.clock.Sleep(ctx, reset.Sub(now)); err != nil {
+		if err := p.sleep(ctx, reset.Sub(now)); err != nil {
 			return err
 		}
 	}
@@ -259,7 +259,7 @@ func (p *Poller) commitReport(ctx context.Context, sp span, rep *report) error {
 
 func (p *Poller) produceSpooled(ctx context.Context, t *txn, fr *frameReader, sp span) error {
 	origin := metricdoc.SourcePull + "/" + sp.app + "/" + sp.report
-	now := p.clock.Now()
+	now := p.now()
 	for {
 		kind, keyOrReason, value, err := fr.next()
 		if err == io.EOF {

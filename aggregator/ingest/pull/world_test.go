@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/campaignpulse/campaignpulse/aggregator/clock"
 	"github.com/campaignpulse/campaignpulse/aggregator/event"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/internal/kafkatest"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
@@ -27,36 +27,6 @@ const apiToken = "eyJhbGciOiJIUzI1NiJ9.pull-test-token"
 // t0 is the start of the simulated traffic; the tests pull [t0, t0+span).
 var t0 = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 
-// virtualClock jumps instead of sleeping and remembers every wait.
-type virtualClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
-
-func (c *virtualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *virtualClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.sleeps = append(c.sleeps, d)
-	return nil
-}
-
-func (c *virtualClock) waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.sleeps...)
-}
-
 // env is a simulated AppsFlyer (Pull API over httptest) and a kfake cluster.
 type env struct {
 	world   *simulate.World
@@ -65,7 +35,7 @@ type env struct {
 	kafka   *embedded.Kafka // nil when the env runs on brokers given in envConfig
 	brokers []string
 	kopts   publish.Options
-	clock   *virtualClock
+	clock   *clock.Virtual
 	span    time.Duration
 }
 
@@ -103,10 +73,10 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 		t.Fatal(err)
 	}
 	tr.Until(t0.Add(cfg.span + time.Hour))
-	clock := &virtualClock{now: t0.Add(cfg.span + time.Hour)}
+	vc := clock.NewVirtual(t0.Add(cfg.span + time.Hour))
 	so := cfg.server
 	so.Tokens = []string{apiToken}
-	so.Now = clock.Now
+	so.Now = vc.Now
 	if so.QuotaPerDay == 0 {
 		so.QuotaPerDay = -1
 	}
@@ -149,7 +119,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	if err := publish.EnsureTopics(context.Background(), kadm.NewClient(adm), kopts, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	return &env{world: w, sim: sim, http: hs, kafka: k, brokers: brokers, kopts: kopts, clock: clock, span: cfg.span}
+	return &env{world: w, sim: sim, http: hs, kafka: k, brokers: brokers, kopts: kopts, clock: vc, span: cfg.span}
 }
 
 // options are poller options pulling the env's span in one-hour windows.
@@ -175,7 +145,7 @@ func (e *env) poller(t *testing.T, o Options) *harness {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	p, err := New(o, Deps{Kafka: e.kopts, Metrics: publish.NewMetrics(reg), Registerer: reg,
-		Log: slog.New(slog.DiscardHandler), Clock: e.clock})
+		Log: slog.New(slog.DiscardHandler), Now: e.clock.Now, Sleep: e.clock.Sleep})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
+	"github.com/campaignpulse/campaignpulse/aggregator/clock"
 )
 
 // PusherOptions configure the Push API emitter. Zero values take the
@@ -37,7 +38,7 @@ type PusherOptions struct {
 	// RetryInterval is the wait between retries. Default 15m.
 	RetryInterval time.Duration
 	// Sleep waits between retries and for pacing; tests inject it. Default
-	// a timer that honours ctx.
+	// clock.Sleep (the wall clock).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Client sends the requests. Default a client with a 10s timeout.
 	Client *http.Client
@@ -57,7 +58,7 @@ func (o *PusherOptions) defaults() {
 		o.RetryInterval = 15 * time.Minute
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleepCtx
+		o.Sleep = clock.Sleep
 	}
 	if o.Client == nil {
 		o.Client = &http.Client{Timeout: 10 * time.Second}
@@ -82,20 +83,6 @@ func (o *PusherOptions) validate() error {
 		return fmt.Errorf("pusher option TokenHeader = %q: not a header name", o.TokenHeader)
 	}
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Pusher sends deliveries to a push receiver like AppsFlyer's Push API.
@@ -218,11 +205,11 @@ type RunOptions struct {
 	Count int
 	// Workers is the number of concurrent requests. Default 8.
 	Workers int
-	// Pace sends each delivery at its At on the Clock, offset so the first
-	// goes out immediately; false sends as fast as the receiver allows.
+	// Pace sends each delivery at its At on Now, offset so the first goes
+	// out immediately; false sends as fast as the receiver allows.
 	Pace bool
-	// Clock is the time source for pacing. Default time.Now.
-	Clock func() time.Time
+	// Now is the clock for pacing. Default time.Now.
+	Now func() time.Time
 }
 
 // Run pulls deliveries from tr and sends them with Workers concurrent
@@ -232,8 +219,8 @@ func (p *Pusher) Run(ctx context.Context, tr *Traffic, ro RunOptions, onResult f
 	if ro.Workers <= 0 {
 		ro.Workers = 8
 	}
-	if ro.Clock == nil {
-		ro.Clock = time.Now
+	if ro.Now == nil {
+		ro.Now = time.Now
 	}
 	if ro.Count < 0 {
 		return fmt.Errorf("push run option Count = %d: want >= 0", ro.Count)
@@ -258,9 +245,9 @@ func (p *Pusher) Run(ctx context.Context, tr *Traffic, ro RunOptions, onResult f
 		d := tr.Next()
 		if ro.Pace {
 			if i == 0 {
-				offset = ro.Clock().Sub(d.At)
+				offset = ro.Now().Sub(d.At)
 			}
-			if err = p.opts.Sleep(ctx, d.At.Add(offset).Sub(ro.Clock())); err != nil {
+			if err = p.opts.Sleep(ctx, d.At.Add(offset).Sub(ro.Now())); err != nil {
 				break
 			}
 		}

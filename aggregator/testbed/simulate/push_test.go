@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
+	"github.com/campaignpulse/campaignpulse/aggregator/clock"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
 
@@ -122,8 +123,6 @@ func TestPusherTypedAndGetForms(t *testing.T) {
 
 func TestPusherRetriesOnly5xx(t *testing.T) {
 	d := mustTraffic(t, mustWorld(t, 3), TrafficOptions{}).Next()
-	var waits []time.Duration
-	sleep := func(_ context.Context, dur time.Duration) error { waits = append(waits, dur); return nil }
 	for name, c := range map[string]struct {
 		status   func(int) int
 		retries  int
@@ -137,10 +136,11 @@ func TestPusherRetriesOnly5xx(t *testing.T) {
 		"401 is never retried":   {func(int) int { return 401 }, 4, 1, 401},
 	} {
 		t.Run(name, func(t *testing.T) {
-			waits = nil
+			var vc clock.Virtual
 			rc, ts := newReceiver(t, c.status)
-			p := mustPusher(t, PusherOptions{URL: ts.URL, Retries: c.retries, Sleep: sleep})
+			p := mustPusher(t, PusherOptions{URL: ts.URL, Retries: c.retries, Sleep: vc.Sleep})
 			res := p.Send(context.Background(), d)
+			waits := vc.Waits()
 			if res.Attempts != c.attempts || res.Status != c.final || len(rc.reqs) != c.attempts {
 				t.Fatalf("attempts %d status %d requests %d; want %d %d", res.Attempts, res.Status, len(rc.reqs), c.attempts, c.final)
 			}
@@ -209,26 +209,22 @@ func TestPusherRunFeedsTruth(t *testing.T) {
 
 func TestPusherRunPacesByDeliveryTime(t *testing.T) {
 	_, ts := newReceiver(t, nil)
-	clock := &fakeClock{t: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
-	var slept time.Duration
-	sleep := func(ctx context.Context, d time.Duration) error {
-		if d > 0 {
-			slept += d
-			clock.Set(clock.Now().Add(d))
-		}
-		return ctx.Err()
-	}
+	vc := clock.NewVirtual(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
 	tr := mustTraffic(t, mustWorld(t, 8), TrafficOptions{Rate: 10})
-	p := mustPusher(t, PusherOptions{URL: ts.URL, Sleep: sleep})
+	p := mustPusher(t, PusherOptions{URL: ts.URL, Sleep: vc.Sleep})
 	var last Delivery
 	var first time.Time
-	if err := p.Run(context.Background(), tr, RunOptions{Count: 100, Workers: 1, Pace: true, Clock: clock.Now}, func(r Result) {
+	if err := p.Run(context.Background(), tr, RunOptions{Count: 100, Workers: 1, Pace: true, Now: vc.Now}, func(r Result) {
 		if first.IsZero() {
 			first = r.Delivery.At
 		}
 		last = r.Delivery
 	}); err != nil {
 		t.Fatal(err)
+	}
+	var slept time.Duration
+	for _, d := range vc.Waits() {
+		slept += max(d, 0)
 	}
 	if span := last.At.Sub(first); slept < span-time.Millisecond || slept > span+time.Millisecond {
 		t.Fatalf("slept %v for a delivery span of %v", slept, span)

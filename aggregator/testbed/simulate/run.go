@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/clock"
 )
 
 // Options configure Run: a world, its traffic, the Pull API server and the
@@ -31,8 +33,8 @@ type Options struct {
 	Count int
 	// StatsInterval is how often progress is logged. Default 10s.
 	StatsInterval time.Duration
-	// Clock is the time source for pacing. Default time.Now.
-	Clock func() time.Time
+	// Now is the clock for pacing. Default time.Now.
+	Now func() time.Time
 	// OnListen is called with the Pull API's address once it listens.
 	OnListen func(addr string)
 }
@@ -44,11 +46,11 @@ func (o *Options) defaults() {
 	if o.StatsInterval == 0 {
 		o.StatsInterval = 10 * time.Second
 	}
-	if o.Clock == nil {
-		o.Clock = time.Now
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.Traffic.Start.IsZero() {
-		o.Traffic.Start = o.Clock().UTC()
+		o.Traffic.Start = o.Now().UTC()
 	}
 }
 
@@ -134,7 +136,7 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 			return
 		}
 		log.Info("simulated appsflyer push started", "url", safeURL(p.base), "rate", tr.opts.Rate, "method", p.opts.Method)
-		trafficDone <- p.Run(ctx, tr, RunOptions{Count: opts.Count, Workers: opts.Workers, Pace: true, Clock: opts.Clock}, func(r Result) {
+		trafficDone <- p.Run(ctx, tr, RunOptions{Count: opts.Count, Workers: opts.Workers, Pace: true, Now: opts.Now}, func(r Result) {
 			st.deliveries.Add(1)
 			switch {
 			case r.Delivery.Dropped:
@@ -190,9 +192,9 @@ func generate(ctx context.Context, tr *Traffic, opts Options, n *atomic.Int64) e
 	for i := 0; opts.Count == 0 || i < opts.Count; i++ {
 		d := tr.Next()
 		if i == 0 {
-			offset = opts.Clock().Sub(d.At)
+			offset = opts.Now().Sub(d.At)
 		}
-		if err := sleepCtx(ctx, d.At.Add(offset).Sub(opts.Clock())); err != nil {
+		if err := clock.Sleep(ctx, d.At.Add(offset).Sub(opts.Now())); err != nil {
 			return err
 		}
 		n.Add(1)

@@ -8,31 +8,14 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
+	"github.com/campaignpulse/campaignpulse/aggregator/clock"
 )
 
 const testToken = "eyJhbGciOiJIUzI1NiJ9.test-token"
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // pullFixture is a world with 10 minutes of traffic from 2026-11-26 10:00
 // UTC, its Pull API on httptest and a clock at 12:00 the same day.
@@ -40,7 +23,7 @@ type pullFixture struct {
 	w     *World
 	srv   *Server
 	ts    *httptest.Server
-	clock *fakeClock
+	clock *clock.Virtual
 	ds    []Delivery
 }
 
@@ -48,7 +31,7 @@ var fixtureStart = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
 func newPullFixture(t *testing.T, o ServerOptions, traffic TrafficOptions) *pullFixture {
 	t.Helper()
-	f := &pullFixture{w: mustWorld(t, 77), clock: &fakeClock{t: fixtureStart.Add(2 * time.Hour)}}
+	f := &pullFixture{w: mustWorld(t, 77), clock: clock.NewVirtual(fixtureStart.Add(2 * time.Hour))}
 	if traffic.Start.IsZero() {
 		traffic.Start = fixtureStart
 	}
@@ -243,7 +226,7 @@ func TestServerDownloadExpires(t *testing.T) {
 	if loc.Host != "rawdata.example" {
 		t.Fatalf("Location host %q, want the configured download host", loc.Host)
 	}
-	f.clock.Set(f.clock.Now().Add(2 * time.Minute))
+	f.clock.Advance(2 * time.Minute)
 	if resp, _ := f.get(t, f.ts.URL+loc.Path, "", false); resp.StatusCode != 404 {
 		t.Fatalf("expired download: %d", resp.StatusCode)
 	}
