@@ -234,7 +234,7 @@ bench: $(BIN) bench-setup
 	$(GO) build -o bin/benchrun ./bench/cmd/benchrun
 	@KAFKA_DIR=$(BENCH_KAFKA_DIR) KAFKA_PORT=$(BENCH_KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(BENCH_KAFKA_CONTROLLER_PORT) \
 		KAFKA_HEAP="-Xms1g -Xmx1g" scripts/kafka.sh start
-	@set -o pipefail; ./bin/benchrun run --brokers 127.0.0.1:$(BENCH_KAFKA_PORT) --binary $(BIN) $(BENCH_ARGS) 2>&1 | tee .run/bench/bench.log; \
+	@set -o pipefail; ./bin/benchrun run --brokers 127.0.0.1:$(BENCH_KAFKA_PORT) --broker-pid-file $(BENCH_KAFKA_DIR)/kafka.pid --binary $(BIN) $(BENCH_ARGS) 2>&1 | tee .run/bench/bench.log; \
 	rc=$$?; KAFKA_DIR=$(BENCH_KAFKA_DIR) KAFKA_PORT=$(BENCH_KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(BENCH_KAFKA_CONTROLLER_PORT) scripts/kafka.sh stop; \
 	grep '^bench: ours_eps=' .run/bench/bench.log | tail -n 1 >/dev/null; exit $$rc
 

@@ -45,6 +45,7 @@ type Follower struct {
 	mu      sync.Mutex
 	wins    map[winKey]*win
 	totals  map[metricdoc.Granularity]int64
+	perPart map[int32]int64 // hour granularity: events by the partition the update names
 	updates int64
 	first   time.Time
 	last    time.Time
@@ -66,7 +67,7 @@ func Start(ctx context.Context, brokers []string, topic string, start map[int32]
 	if err != nil {
 		return nil, fmt.Errorf("follow %s: %w", topic, err)
 	}
-	f := &Follower{cl: cl, wins: map[winKey]*win{}, totals: map[metricdoc.Granularity]int64{}, changed: make(chan struct{}, 1)}
+	f := &Follower{cl: cl, wins: map[winKey]*win{}, totals: map[metricdoc.Granularity]int64{}, perPart: map[int32]int64{}, changed: make(chan struct{}, 1)}
 	go f.run(ctx)
 	return f, nil
 }
@@ -122,6 +123,7 @@ func (f *Follower) apply(v []byte, now time.Time) {
 	if k.gran != metricdoc.Hour {
 		return
 	}
+	f.perPart[u.Partition] += u.Events - old
 	// The window now accounts for w.total events: the oldest pending ones
 	// are included (append order), and their freshness is now - append.
 	for w.seen < w.total && len(w.pending) > 0 {
@@ -172,6 +174,18 @@ func (f *Follower) Counted() (hour, day int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.totals[metricdoc.Hour], f.totals[metricdoc.Day]
+}
+
+// PartitionEvents returns the events the hour updates account for by the
+// raw_events partition they name (ours: one per partition; the peers: -1).
+func (f *Follower) PartitionEvents() map[int32]int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[int32]int64, len(f.perPart))
+	for p, n := range f.perPart {
+		out[p] = n
+	}
+	return out
 }
 
 // WaitCounted waits until both granularities account for n events and

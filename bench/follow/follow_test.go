@@ -64,6 +64,9 @@ func TestTotalsAndFreshness(t *testing.T) {
 	if h, d := f.Counted(); h != 5 || d != 5 {
 		t.Fatalf("counted hour=%d day=%d, want 5 and 5", h, d)
 	}
+	if pe := f.PartitionEvents(); pe[0] != 3 || pe[1] != 2 || len(pe) != 2 {
+		t.Fatalf("events by partition %v, want 0:3 1:2 (newest partials, hour updates only)", pe)
+	}
 	_, p99, _, n := f.Freshness(time.Now())
 	if n != 5 || p99 <= 0 || p99 > 30*time.Second {
 		t.Fatalf("freshness: %d samples, p99 %s; want 5 samples within the test", n, p99)

@@ -169,3 +169,41 @@ func stat(pid int) (float64, int64, error) {
 	pages, _ := strconv.ParseInt(f[21], 10, 64)
 	return (ut + st) / clockTick, pages * int64(os.Getpagesize()), nil
 }
+
+// ProcessCPU returns the CPU seconds of one process without its children
+// (0 where /proc cannot be read): the harness's own share, whose children
+// are the engines it measures apart.
+func ProcessCPU(pid int) float64 {
+	cpu, _, err := stat(pid)
+	if err != nil {
+		return 0
+	}
+	return cpu
+}
+
+// MachineBusy returns the CPU seconds all cores of the machine spent
+// outside idle and iowait since boot (/proc/stat): the difference over a
+// run, next to what the measured processes used, shows how much went to
+// everything else on a shared machine.
+func MachineBusy() (float64, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, fmt.Errorf("machine cpu: %w", err)
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := strings.Fields(string(line))
+	// cpu user nice system idle iowait irq softirq steal guest guest_nice;
+	// guest time is already inside user and nice.
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, fmt.Errorf("machine cpu: unexpected /proc/stat line %q", line)
+	}
+	var busy float64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err != nil {
+			return 0, fmt.Errorf("machine cpu: field %d of %q: %w", i, line, err)
+		}
+		busy += v
+	}
+	return busy / clockTick, nil
+}

@@ -45,3 +45,29 @@ func TestTreeIncludesChildren(t *testing.T) {
 		t.Fatal("no resident memory sampled")
 	}
 }
+
+// TestMachineBusyCountsThisProcess: CPU this process burns shows up in the
+// machine's busy seconds, and this process's own account grows by it.
+func TestMachineBusyCountsThisProcess(t *testing.T) {
+	m0, err := MachineBusy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	self0 := ProcessCPU(os.Getpid())
+	for start := time.Now(); ProcessCPU(os.Getpid())-self0 < 0.2; {
+		for i := 0; i < 1_000_000; i++ {
+			_ = i * i
+		}
+		if time.Since(start) > time.Minute {
+			t.Fatal("this process's CPU did not grow by 0.2 s within a minute of spinning")
+		}
+	}
+	m1, err := MachineBusy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Half of it: /proc/stat and /proc/<pid>/stat are sampled at different ticks.
+	if m1-m0 < 0.1 {
+		t.Fatalf("machine busy grew by %.2f s while this process alone used 0.2 s", m1-m0)
+	}
+}

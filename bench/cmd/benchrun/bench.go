@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,13 +37,13 @@ type config struct {
 	work, results               string
 	python, sparkJob, sparkJars string
 	kstreamsCP, kstreamsClasses string
-	oursCap                     time.Duration
+	oursCap, storeCap           time.Duration
 	runTimeout                  time.Duration
 	seed                        int64
 	multi                       int
 	exactlyOnce                 bool
 	oursArgs                    string
-	storeRun                    bool
+	brokerPIDFile               string
 }
 
 func parseConfig(args []string) (*config, error) {
@@ -65,11 +66,13 @@ func parseConfig(args []string) (*config, error) {
 	fs.StringVar(&c.sparkJars, "spark-jars", "bench/.spark-jars", "the Kafka connector jars")
 	fs.StringVar(&c.kstreamsCP, "kstreams-classpath", "bench/.kstreams/classpath.txt", "Kafka Streams runtime classpath file")
 	fs.StringVar(&c.kstreamsClasses, "kstreams-classes", "bench/.kstreams/classes", "compiled Kafka Streams peer")
-	fs.DurationVar(&c.oursCap, "ours-cap", 90*time.Second, "end our throughput runs after this long and count what was done (the store bounds them)")
+	fs.DurationVar(&c.oursCap, "ours-cap", 3*time.Minute, "end our throughput runs on aggregated_metrics after this long and count what was done")
+	fs.DurationVar(&c.storeCap, "store-cap", 3*time.Minute, "after aggregated_metrics is complete, wait this long at most for the store's checkpoints to cover every raw_events record (the ours+store finish line)")
+	fs.StringVar(&c.brokerPIDFile, "broker-pid-file", "", "the broker's pid file (scripts/kafka.sh writes KAFKA_DIR/kafka.pid): its CPU is measured in every run")
 	fs.DurationVar(&c.runTimeout, "run-timeout", 10*time.Minute, "give up on one engine run after this long")
 	fs.Int64Var(&c.seed, "seed", 7, "simulator seed")
 	fs.IntVar(&c.multi, "multi", 3, "also run this many aggregators in one group on the backlog (0 = skip)")
-	fs.BoolVar(&c.exactlyOnce, "exactly-once", false, "also run Kafka Streams with exactly_once_v2")
+	fs.BoolVar(&c.exactlyOnce, "exactly-once", true, "also run Kafka Streams with exactly_once_v2 (kstreams-eos), the like-for-like peer of our exactly-once totals")
 	fs.StringVar(&c.oursArgs, "ours-args", "", "extra flags for bin/campaignpulse aggregate (space separated)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -79,27 +82,42 @@ func parseConfig(args []string) (*config, error) {
 
 // result is one engine run.
 type result struct {
-	System       string  `json:"system"`
-	Kind         string  `json:"kind"` // throughput | freshness | multi
-	Rep          int     `json:"rep"`
-	Events       int64   `json:"events"`
-	Seconds      float64 `json:"seconds"`
-	EPS          float64 `json:"events_per_s"`
-	CPUSeconds   float64 `json:"cpu_s"`
-	CoresUsed    float64 `json:"cores_used"`
-	EPSPerCore   float64 `json:"events_per_s_per_core"`
-	CPUPerMEvent float64 `json:"cpu_s_per_million"`
-	PeakRSSMB    float64 `json:"peak_rss_mb"`
-	StoreCPU     float64 `json:"store_cpu_s,omitempty"`
-	StoreRSSMB   float64 `json:"store_peak_rss_mb,omitempty"`
-	Mismatched   int     `json:"mismatched_windows"`
-	Offered      float64 `json:"offered_events_per_s,omitempty"`
-	P50ms        float64 `json:"p50_ms,omitempty"`
-	P99ms        float64 `json:"p99_ms,omitempty"`
-	Maxms        float64 `json:"max_ms,omitempty"`
-	Samples      int     `json:"samples,omitempty"`
-	StartupS     float64 `json:"startup_s"`
-	Partial      bool    `json:"partial,omitempty"` // capped: events counted within ours-cap
+	System       string     `json:"system"`
+	Kind         string     `json:"kind"` // throughput | freshness | multi
+	Rep          int        `json:"rep"`
+	Events       int64      `json:"events"`
+	Seconds      float64    `json:"seconds"`
+	EPS          float64    `json:"events_per_s"`
+	CPUSeconds   float64    `json:"cpu_s"`
+	CoresUsed    float64    `json:"cores_used"`
+	EPSPerCore   float64    `json:"events_per_s_per_core"`
+	CPUPerMEvent float64    `json:"cpu_s_per_million"`
+	PeakRSSMB    float64    `json:"peak_rss_mb"`
+	StoreCPU     float64    `json:"store_cpu_s,omitempty"`
+	StoreRSSMB   float64    `json:"store_peak_rss_mb,omitempty"`
+	BrokerCPU    float64    `json:"broker_cpu_s,omitempty"`
+	HarnessCPU   float64    `json:"harness_cpu_s,omitempty"`
+	MachineCPU   float64    `json:"machine_busy_cpu_s,omitempty"` // every process of the machine, others' included
+	OpenWindows  float64    `json:"open_windows,omitempty"`       // ours: windows in memory at the end
+	ReadyRSSMB   float64    `json:"ready_rss_mb,omitempty"`       // resident memory when it started consuming
+	StoreBehind  int64      `json:"store_records_behind,omitempty"`
+	Instances    []instance `json:"instances,omitempty"` // multi: one per aggregator
+	Mismatched   int        `json:"mismatched_windows"`
+	Offered      float64    `json:"offered_events_per_s,omitempty"`
+	P50ms        float64    `json:"p50_ms,omitempty"`
+	P99ms        float64    `json:"p99_ms,omitempty"`
+	Maxms        float64    `json:"max_ms,omitempty"`
+	Samples      int        `json:"samples,omitempty"`
+	StartupS     float64    `json:"startup_s"`
+	Partial      bool       `json:"partial,omitempty"` // capped: events counted within ours-cap / store-cap
+}
+
+// instance is one aggregator of a multi-instance run.
+type instance struct {
+	Partitions []string `json:"partitions"` // raw_events partitions it owned at the end
+	Counted    float64  `json:"counted"`    // events before its partitions' checkpoints
+	CPUSeconds float64  `json:"cpu_s"`
+	PeakRSSMB  float64  `json:"peak_rss_mb"`
 }
 
 type bench struct {
@@ -108,6 +126,8 @@ type bench struct {
 	cl      *kgo.Client
 	store   *storeProc
 	backlog *load.Backlog
+	rawEnds map[int32]int64   // end offsets of raw_events after the backlog
+	broker  *procstat.Sampler // nil when the broker's pid is not known
 	results []result
 }
 
@@ -144,8 +164,28 @@ func runBench(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("bench: wrote them to raw_events in %s\n", since(t))
+	if b.rawEnds, err = b.endOffsets(ctx, metricdoc.TopicRawEvents); err != nil {
+		return err
+	}
+	if cfg.brokerPIDFile != "" {
+		buf, err := os.ReadFile(cfg.brokerPIDFile)
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(buf)))
+		if err != nil || perr != nil {
+			return fmt.Errorf("broker pid file %s: %w", cfg.brokerPIDFile, errors.Join(err, perr))
+		}
+		b.broker = procstat.Start(pid, time.Second)
+		defer b.broker.Stop()
+	}
 
-	systems := strings.Split(cfg.systems, ",")
+	var systems []string
+	for _, s := range strings.Split(cfg.systems, ",") {
+		systems = append(systems, s)
+		if s == "kstreams" && cfg.exactlyOnce {
+			systems = append(systems, "kstreams-eos")
+		}
+	}
+	// Repetitions interleave the engines, so that a change in the shared
+	// machine's load hits them alike.
 	for rep := 1; rep <= cfg.reps; rep++ {
 		for _, s := range systems {
 			if err := b.throughput(ctx, s, rep); err != nil {
@@ -153,13 +193,6 @@ func runBench(ctx context.Context, args []string) error {
 					return err
 				}
 				fmt.Printf("bench: %s rep %d failed: %v\n", s, rep, err)
-			}
-		}
-	}
-	if cfg.exactlyOnce && contains(systems, "kstreams") {
-		for rep := 1; rep <= cfg.reps; rep++ {
-			if err := b.throughput(ctx, "kstreams-eos", rep); err != nil {
-				fmt.Printf("bench: kstreams-eos rep %d failed: %v\n", rep, err)
 			}
 		}
 	}
@@ -188,15 +221,6 @@ func runBench(ctx context.Context, args []string) error {
 	fmt.Printf("bench: finished in %s (machine: %d cores, shared)\n", since(began), runtime.NumCPU())
 	b.summary()
 	return nil
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // resetTopics deletes every topic but the broker's own (earlier runs' raw
@@ -353,7 +377,9 @@ func (b *bench) engine(ctx context.Context, system string) (engine, error) {
 
 // throughput lets one engine drain the backlog from a fresh start and
 // measures from its ready signal until the updates on aggregated_metrics
-// account for every event.
+// account for every event. For ours the same run has a second finish line,
+// reported as ours+store: the moment the store's checkpoints cover every
+// raw_events record (the live documents are written before them).
 func (b *bench) throughput(ctx context.Context, system string, rep int) error {
 	e, err := b.engine(ctx, system)
 	if err != nil {
@@ -366,10 +392,8 @@ func (b *bench) throughput(ctx context.Context, system string, rep int) error {
 	}
 	defer f.Close()
 	launched := time.Now()
-	var storeCPU0 float64
 	st := b.storeOf(system)
 	if st != nil {
-		storeCPU0 = st.s.CPU()
 		st.s.ResetPeak()
 	}
 	p, s, err := b.launch(e, run)
@@ -384,7 +408,12 @@ func (b *bench) throughput(ctx context.Context, system string, rep int) error {
 	if err != nil {
 		return err
 	}
-	cpu0 := s.CPU()
+	m := b.startMeter(st, s)
+	readyRSS := float64(procstat.RSS(p.pid())) / (1 << 20)
+	var sw *storeWatch
+	if st != nil {
+		sw = b.watchStore(rctx, st.uri, dbName(run), m, b.cfg.oursCap+b.cfg.storeCap)
+	}
 	n := int64(b.cfg.events)
 	wctx := rctx
 	if st != nil && b.cfg.oursCap > 0 {
@@ -403,13 +432,19 @@ func (b *bench) throughput(ctx context.Context, system string, rep int) error {
 	if err != nil {
 		return fmt.Errorf("%w (log %s)", err, p.log.Name())
 	}
-	cpu1 := s.CPU()
+	u := m.read()
+	var windows float64
+	if st != nil {
+		windows, _ = gauge(p.httpPort, seriesWindowsOpen)
+	}
 	time.Sleep(300 * time.Millisecond) // late repeats of an update would not change totals; let them land
 	r := result{System: system, Kind: "throughput", Rep: rep, Events: n, StartupS: t0.Sub(launched).Seconds()}
 	r.Seconds = tEnd.Sub(t0).Seconds()
-	r.CPUSeconds = cpu1 - cpu0
+	u.set(&r)
 	r.fill()
 	r.PeakRSSMB = float64(s.PeakRSS()) / (1 << 20)
+	r.OpenWindows = windows
+	r.ReadyRSSMB = readyRSS
 	if partial {
 		r.Mismatched = -1 // not comparable: the run was cut short
 		r.Partial = true
@@ -417,13 +452,41 @@ func (b *bench) throughput(ctx context.Context, system string, rep int) error {
 		r.Mismatched = f.Mismatches(b.backlog.Truth)
 	}
 	if st != nil {
-		r.StoreCPU = st.s.CPU() - storeCPU0
 		r.StoreRSSMB = float64(st.s.PeakRSS()) / (1 << 20)
 	}
 	b.results = append(b.results, r)
-	fmt.Printf("bench: %-12s rep %d: %9.0f events/s  %5.2f cores  %8.0f events/s/core  %6.2f CPU-s/M  rss %6.0f MB  startup %4.1fs  mismatched_windows=%d%s\n",
-		system, rep, r.EPS, r.CoresUsed, r.EPSPerCore, r.CPUPerMEvent, r.PeakRSSMB, r.StartupS, r.Mismatched, r.storeNote()+r.partialNote())
+	fmt.Printf("bench: %-12s rep %d: %9.0f events/s  %5.2f cores  %8.0f events/s/core  %6.2f CPU-s/M  rss %6.0f MB  startup %4.1fs  mismatched_windows=%d%s%s\n",
+		system, rep, r.EPS, r.CoresUsed, r.EPSPerCore, r.CPUPerMEvent, r.PeakRSSMB, r.StartupS, r.Mismatched, r.windowsNote(), r.storeNote()+r.partialNote())
+	fmt.Println(r.cpuNote(runtime.NumCPU()))
+	if st == nil {
+		return nil
+	}
+	rs := b.storeFinish(r, t0, sw, func() float64 { return float64(s.PeakRSS()) / (1 << 20) }, st)
+	fmt.Printf("bench: %-12s rep %d: %9.0f events/s  %5.2f cores  %8.0f events/s/core  %6.2f CPU-s/M  rss %6.0f MB  store counted %d of %d%s%s\n",
+		rs.System, rep, rs.EPS, rs.CoresUsed, rs.EPSPerCore, rs.CPUPerMEvent, rs.PeakRSSMB, rs.Events, b.cfg.events, rs.storeNote(), rs.partialNote())
+	fmt.Println(rs.cpuNote(runtime.NumCPU()))
 	return nil
+}
+
+// storeFinish waits for the store watch of the run whose aggregated_metrics
+// finish line is first and records its second finish line as
+// <system>+store.
+func (b *bench) storeFinish(first result, t0 time.Time, w *storeWatch, rss func() float64, st *storeProc) result {
+	<-w.done
+	if w.err != nil {
+		fmt.Printf("bench: %s: store progress: %v\n", first.System, w.err)
+	}
+	r := result{System: first.System + "+store", Kind: first.Kind, Rep: first.Rep, Events: w.prog.counted, StartupS: first.StartupS,
+		Seconds: w.at.Sub(t0).Seconds(), Mismatched: first.Mismatched, StoreBehind: w.prog.behind}
+	w.use.set(&r)
+	r.fill()
+	r.PeakRSSMB = rss()
+	r.StoreRSSMB = float64(st.s.PeakRSS()) / (1 << 20)
+	if !w.prog.caughtUp || w.prog.counted != int64(b.cfg.events) {
+		r.Partial, r.Mismatched = true, -1
+	}
+	b.results = append(b.results, r)
+	return r
 }
 
 // follow starts a follower of aggregated_metrics at its current end; it
@@ -457,10 +520,20 @@ func (r *result) fill() {
 }
 
 func (r *result) partialNote() string {
-	if !r.Partial {
+	switch {
+	case !r.Partial:
 		return ""
+	case r.StoreBehind > 0:
+		return fmt.Sprintf("  (capped: the store's checkpoints still %d records behind after %.0fs)", r.StoreBehind, r.Seconds)
 	}
 	return fmt.Sprintf("  (capped: %d events counted in %.0fs)", r.Events, r.Seconds)
+}
+
+func (r *result) windowsNote() string {
+	if r.OpenWindows == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  windows_open=%.0f", r.OpenWindows)
 }
 
 func (r *result) storeNote() string {
@@ -504,7 +577,7 @@ func (b *bench) freshness(ctx context.Context, system string, rate float64) erro
 	time.Sleep(3 * time.Second) // group settling
 	warm := 5 * time.Second
 	f.SampleFrom(time.Now().Add(warm))
-	cpu0 := s.CPU()
+	m := b.startMeter(b.storeOf(system), s)
 	t0 := time.Now()
 	// A new producer: the recreated topics have new ids.
 	pcl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(b.cfg.brokers, ",")...), kgo.ProducerLinger(0))
@@ -517,6 +590,7 @@ func (b *bench) freshness(ctx context.Context, system string, rate float64) erro
 		return err
 	}
 	sent := time.Since(t0)
+	u := m.read() // CPU while the load was offered
 	// Give the engine 10 s to include the last events; whatever is still
 	// missing then counts with its age at that moment.
 	wctx, wcancel := context.WithTimeout(rctx, 10*time.Second)
@@ -524,13 +598,18 @@ func (b *bench) freshness(ctx context.Context, system string, rate float64) erro
 	wcancel()
 	hourCount, _ := f.Counted()
 	p50, p99, mx, n := f.Freshness(time.Now())
-	cpu := s.CPU() - cpu0
-	r := result{System: system, Kind: "freshness", Events: acked, Seconds: sent.Seconds(), CPUSeconds: cpu, Offered: rate,
+	r := result{System: system, Kind: "freshness", Events: acked, Seconds: sent.Seconds(), Offered: rate,
 		P50ms: ms(p50), P99ms: ms(p99), Maxms: ms(mx), Samples: n, PeakRSSMB: float64(s.PeakRSS()) / (1 << 20)}
+	u.set(&r)
 	r.fill()
 	b.results = append(b.results, r)
-	fmt.Printf("bench: %-12s steady %.0f events/s offered for %s: p50 %.0f ms  p99 %.0f ms  max %.0f ms  (%d samples, %d of %d appended events in updates, %.2f cores)\n",
-		system, rate, b.cfg.steady, r.P50ms, r.P99ms, r.Maxms, n, hourCount, acked, r.CoresUsed)
+	over := ""
+	if max := b.median(system, "throughput", func(r result) float64 { return r.EPS }); max > 0 && rate > max {
+		over = fmt.Sprintf("; offered above its measured max of %.0f events/s: its backlog grows", max)
+	}
+	fmt.Printf("bench: %-12s steady %.0f events/s offered (%.0f appended/s) for %s: p50 %.0f ms  p99 %.0f ms  max %.0f ms  (%d samples, %d of %d appended events in updates, %.2f cores%s)\n",
+		system, rate, r.EPS, b.cfg.steady, r.P50ms, r.P99ms, r.Maxms, n, hourCount, acked, r.CoresUsed, over)
+	fmt.Println(r.cpuNote(runtime.NumCPU()))
 	return nil
 }
 
@@ -577,35 +656,58 @@ func (b *bench) write() error {
 	return os.WriteFile(filepath.Join(b.cfg.results, "chart.svg"), chart(b), 0o644)
 }
 
-// summary prints the per-engine medians and the bench's last line.
+// summary prints the per-engine medians, the comparisons the bench is for,
+// and the bench's last line.
 func (b *bench) summary() {
 	med := func(s, k string, f func(result) float64) float64 { return b.median(s, k, f) }
 	eps := func(r result) float64 { return r.EPS }
+	pc := func(r result) float64 { return r.EPSPerCore }
+	multi := fmt.Sprintf("ours-x%d", b.cfg.multi)
+	kindOf := func(s string) string {
+		if strings.HasPrefix(s, multi) {
+			return "multi"
+		}
+		return "throughput"
+	}
 	fmt.Println("bench: medians over the repetitions (throughput: backlog drained from a fresh start; freshness: steady offered load)")
-	fmt.Printf("bench: %-12s %12s %14s %12s %10s %10s %10s\n", "engine", "events/s", "events/s/core", "CPU-s/M", "rss MB", "p50 ms", "p99 ms")
-	for _, s := range []string{"ours", "spark", "kstreams", "kstreams-eos"} {
-		if med(s, "throughput", eps) == 0 && med(s, "freshness", func(r result) float64 { return r.P99ms }) == 0 {
+	fmt.Printf("bench: %-14s %10s %14s %10s %8s %10s %8s %8s\n", "engine", "events/s", "events/s/core", "CPU-s/M", "cores", "rss MB", "p50 ms", "p99 ms")
+	for _, s := range []string{"ours", "ours+store", "spark", "kstreams", "kstreams-eos", multi, multi + "+store"} {
+		k := kindOf(s)
+		if med(s, k, eps) == 0 && med(s, "freshness", func(r result) float64 { return r.P99ms }) == 0 {
 			continue
 		}
-		fmt.Printf("bench: %-12s %12.0f %14.0f %12.2f %10.0f %10.0f %10.0f\n", s,
-			med(s, "throughput", eps), med(s, "throughput", func(r result) float64 { return r.EPSPerCore }),
-			med(s, "throughput", func(r result) float64 { return r.CPUPerMEvent }),
-			med(s, "throughput", func(r result) float64 { return r.PeakRSSMB }),
+		fmt.Printf("bench: %-14s %10.0f %14.0f %10.2f %8.2f %10.0f %8.0f %8.0f\n", s,
+			med(s, k, eps), med(s, k, pc),
+			med(s, k, func(r result) float64 { return r.CPUPerMEvent }),
+			med(s, k, func(r result) float64 { return r.CoresUsed }),
+			med(s, k, func(r result) float64 { return r.PeakRSSMB }),
 			med(s, "freshness", func(r result) float64 { return r.P50ms }),
 			med(s, "freshness", func(r result) float64 { return r.P99ms }))
 	}
-	pc := func(r result) float64 { return r.EPSPerCore }
-	op, spp, kp := med("ours", "throughput", pc), med("spark", "throughput", pc), med("kstreams", "throughput", pc)
-	fmt.Printf("bench: per core of engine CPU: ours=%.0f spark=%.0f kstreams=%.0f events/s/core; ours/spark=%.1f ours/kstreams=%.1f\n",
-		op, spp, kp, div(op, spp), div(op, kp))
-	o, sp := med("ours", "throughput", eps), med("spark", "throughput", eps)
-	ratio := 0.0
-	if sp > 0 {
-		ratio = o / sp
+	op, spp, kp, kep := med("ours", "throughput", pc), med("spark", "throughput", pc), med("kstreams", "throughput", pc), med("kstreams-eos", "throughput", pc)
+	fmt.Printf("bench: per core of engine CPU: ours=%.0f spark=%.0f kstreams=%.0f kstreams-eos=%.0f events/s/core; ours/spark=%.1f ours/kstreams=%.1f ours/kstreams-eos=%.1f\n",
+		op, spp, kp, kep, div(op, spp), div(op, kp), div(op, kep))
+	o, sp, k, ke := med("ours", "throughput", eps), med("spark", "throughput", eps), med("kstreams", "throughput", eps), med("kstreams-eos", "throughput", eps)
+	if ke > 0 {
+		fmt.Printf("bench: vs Kafka Streams, like for like (exactly_once_v2; ours is exactly-once): ours/kstreams-eos=%.1f events/s, %.1f per core; vs at_least_once: ours/kstreams=%.1f events/s, %.1f per core\n",
+			div(o, ke), div(op, kep), div(o, k), div(op, kp))
+	}
+	if ost := med("ours+store", "throughput", eps); ost > 0 {
+		fmt.Printf("bench: ours+store (until the store's checkpoints cover every record): %.0f events/s, ours+store/spark=%.1f ours+store/kstreams-eos=%.1f\n", ost, div(ost, sp), div(ost, ke))
+	}
+	if mo := med(multi, "multi", eps); mo > 0 && o > 0 {
+		oc, mc := med("ours", "throughput", func(r result) float64 { return r.CoresUsed }), med(multi, "multi", func(r result) float64 { return r.CoresUsed })
+		fmt.Printf("bench: scaling: 1 aggregator %.0f events/s on %.2f cores, %d in one group %.0f events/s on %.2f cores: x%.2f events/s, x%.2f events/s per core (machine: %d cores)\n",
+			o, oc, b.cfg.multi, mo, mc, div(mo, o), div(med(multi, "multi", pc), op), runtime.NumCPU())
+	}
+	if w := med("ours", "throughput", func(r result) float64 { return r.OpenWindows }); w > 0 {
+		rss := med("ours", "throughput", func(r result) float64 { return r.PeakRSSMB })
+		ready := med("ours", "throughput", func(r result) float64 { return r.ReadyRSSMB })
+		fmt.Printf("bench: memory: ours peak RSS %.0f MB (%.0f MB when it started consuming) with %.0f windows open at the end: %.0f MB per 100k open windows above the start (an upper bound: de-duplication identities and fetch buffers grow too)\n",
+			rss, ready, w, (rss-ready)/w*100_000)
 	}
 	fmt.Printf("bench: ours_eps=%.0f spark_eps=%.0f ratio=%.1f ours_p99_ms=%.0f spark_p99_ms=%.0f ours_rss_mb=%.0f kstreams_eps=%.0f\n",
-		o, sp, ratio, med("ours", "freshness", func(r result) float64 { return r.P99ms }),
+		o, sp, div(o, sp), med("ours", "freshness", func(r result) float64 { return r.P99ms }),
 		med("spark", "freshness", func(r result) float64 { return r.P99ms }),
-		med("ours", "throughput", func(r result) float64 { return r.PeakRSSMB }),
-		med("kstreams", "throughput", eps))
+		med("ours", "throughput", func(r result) float64 { return r.PeakRSSMB }), k)
 }

@@ -43,7 +43,7 @@ func chart(b *bench) []byte {
 		eps, p99 float64
 	}
 	var bars []bar
-	for _, s := range []string{"ours", "kstreams", "kstreams-eos", "spark"} {
+	for _, s := range []string{"ours", "ours+store", "kstreams", "kstreams-eos", "spark"} {
 		pc := b.median(s, "throughput", func(r result) float64 { return r.EPSPerCore })
 		if pc == 0 {
 			continue
@@ -55,12 +55,12 @@ func chart(b *bench) []byte {
 	for _, x := range bars {
 		maxv = max(maxv, x.perCore)
 	}
-	const w, rowH, left, barMax = 900, 34, 110, 420
+	const w, rowH, left, barMax = 900, 34, 120, 420
 	h := 50 + rowH*len(bars)
 	var buf bytes.Buffer
 	fmt.Fprintf(&buf, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="13">`+"\n", w, h)
 	fmt.Fprintf(&buf, `<rect width="100%%" height="100%%" fill="white"/><text x="10" y="22" font-weight="bold">events/s per core of engine CPU (median of %d runs, %d events, %d partitions)</text>`+"\n", b.cfg.reps, b.cfg.events, b.cfg.partitions)
-	colors := map[string]string{"ours": "#2b7bb9", "spark": "#e25a1c", "kstreams": "#555555", "kstreams-eos": "#999999"}
+	colors := map[string]string{"ours": "#2b7bb9", "ours+store": "#7fb3de", "spark": "#e25a1c", "kstreams": "#555555", "kstreams-eos": "#999999"}
 	for i, x := range bars {
 		y := 40 + i*rowH
 		bw := int(x.perCore / maxv * barMax)

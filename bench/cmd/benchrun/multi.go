@@ -3,29 +3,36 @@ package main
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/bench/procstat"
 )
 
 // multiRun drains the backlog with cfg.multi aggregators in one consumer
 // group (one database), as a scaled-out deployment runs them: the evidence
-// behind docs/scaling.md that partitions spread over instances and the
-// totals stay exact.
+// behind docs/scaling.md that partitions spread over instances, that the
+// CPU per event does not grow with them and that the totals stay exact.
+// Like the single-instance runs it has two finish lines: aggregated_metrics
+// complete, then the store's checkpoints complete (ours-xN+store).
 func (b *bench) multiRun(ctx context.Context) error {
 	e, err := b.engine(ctx, "ours")
 	if err != nil {
 		return err
 	}
 	o := e.(*ours)
-	run := fmt.Sprintf("ours-x%d-%d", b.cfg.multi, time.Now().Unix())
+	system := fmt.Sprintf("ours-x%d", b.cfg.multi)
+	run := fmt.Sprintf("%s-%d", system, time.Now().Unix())
 	f, err := b.follow(ctx)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	st := b.storeOf("ours")
-	storeCPU0 := st.s.CPU()
 	st.s.ResetPeak()
 	var (
 		procs    []*proc
@@ -51,19 +58,35 @@ func (b *bench) multiRun(ctx context.Context) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, b.cfg.runTimeout)
 	defer cancel()
-	var t0 time.Time
-	for _, p := range procs {
-		t, err := p.waitReady(rctx)
-		if err != nil {
-			return err
-		}
-		if t0.IsZero() || t.Before(t0) {
-			t0 = t
-		}
+	// The clock and the meter start when the first instance consumes; the
+	// others join the group (a rebalance) while it works, as in a
+	// scale-out.
+	type ready struct {
+		at  time.Time
+		err error
 	}
-	cpu0 := 0.0
-	for _, s := range samplers {
-		cpu0 += s.CPU()
+	readies := make(chan ready, len(procs))
+	for _, p := range procs {
+		go func() {
+			t, err := p.waitReady(rctx)
+			readies <- ready{t, err}
+		}()
+	}
+	first := <-readies
+	if first.err != nil {
+		return first.err
+	}
+	t0 := first.at
+	m := b.startMeter(st, samplers...)
+	sw := b.watchStore(rctx, st.uri, dbName(run), m, b.cfg.oursCap+b.cfg.storeCap)
+	cpu0 := make([]float64, len(samplers))
+	for i, s := range samplers {
+		cpu0[i] = s.CPU()
+	}
+	for range len(procs) - 1 {
+		if r := <-readies; r.err != nil {
+			return r.err
+		}
 	}
 	n := int64(b.cfg.events)
 	wctx, wcancel := context.WithTimeout(rctx, b.cfg.oursCap)
@@ -76,22 +99,81 @@ func (b *bench) multiRun(ctx context.Context) error {
 	} else if err != nil {
 		return err
 	}
-	cpu1, rss := 0.0, 0.0
-	for _, s := range samplers {
-		cpu1 += s.CPU()
-		rss += float64(s.PeakRSS()) / (1 << 20)
+	u := m.read()
+	rss := func() float64 {
+		sum := 0.0
+		for _, s := range samplers {
+			sum += float64(s.PeakRSS()) / (1 << 20)
+		}
+		return sum
 	}
 	time.Sleep(300 * time.Millisecond)
-	r := result{System: fmt.Sprintf("ours-x%d", b.cfg.multi), Kind: "multi", Events: n, Seconds: tEnd.Sub(t0).Seconds(), CPUSeconds: cpu1 - cpu0, PeakRSSMB: rss}
+	r := result{System: system, Kind: "multi", Events: n, Seconds: tEnd.Sub(t0).Seconds(), PeakRSSMB: rss()}
+	u.set(&r)
 	r.fill()
 	r.Mismatched, r.Partial = -1, partial
 	if !partial {
 		r.Mismatched = f.Mismatches(b.backlog.Truth)
 	}
-	r.StoreCPU = st.s.CPU() - storeCPU0
 	r.StoreRSSMB = float64(st.s.PeakRSS()) / (1 << 20)
 	b.results = append(b.results, r)
 	fmt.Printf("bench: %-12s        %9.0f events/s  %5.2f cores  %8.0f events/s/core  %6.2f CPU-s/M  rss %6.0f MB (sum)  mismatched_windows=%d%s\n",
 		r.System, r.EPS, r.CoresUsed, r.EPSPerCore, r.CPUPerMEvent, r.PeakRSSMB, r.Mismatched, r.storeNote()+r.partialNote())
+	fmt.Println(r.cpuNote(runtime.NumCPU()))
+
+	rs := b.storeFinish(r, t0, sw, rss, st)
+	// Who did what: each instance's partitions in the group's final
+	// assignment, the events the updates account for on them, and its CPU
+	// over the whole run.
+	assigned, err := b.groupAssignment(ctx, "bench-"+run)
+	if err != nil {
+		fmt.Printf("bench: %s: %v\n", system, err)
+	}
+	perPart := f.PartitionEvents()
+	for i := range procs {
+		in := instance{CPUSeconds: samplers[i].CPU() - cpu0[i], PeakRSSMB: float64(samplers[i].PeakRSS()) / (1 << 20)}
+		for _, p := range assigned[fmt.Sprintf("bench-%d", i)] {
+			in.Partitions = append(in.Partitions, strconv.Itoa(int(p)))
+			in.Counted += float64(perPart[p])
+		}
+		rs.Instances = append(rs.Instances, in)
+		fmt.Printf("bench: %-12s   instance %d: partitions [%s]  counted %.0f  %.1f CPU-s  rss %.0f MB\n",
+			system, i, strings.Join(in.Partitions, ","), in.Counted, in.CPUSeconds, in.PeakRSSMB)
+	}
+	b.results[len(b.results)-1] = rs
+	fmt.Printf("bench: %-12s        %9.0f events/s  %5.2f cores  %8.0f events/s/core  %6.2f CPU-s/M  rss %6.0f MB (sum)  store counted %d of %d%s%s\n",
+		rs.System, rs.EPS, rs.CoresUsed, rs.EPSPerCore, rs.CPUPerMEvent, rs.PeakRSSMB, rs.Events, b.cfg.events, rs.storeNote(), rs.partialNote())
+	fmt.Println(rs.cpuNote(runtime.NumCPU()))
 	return nil
+}
+
+// groupAssignment returns the raw_events partitions of each static member
+// (instance id) of a consumer group.
+func (b *bench) groupAssignment(ctx context.Context, group string) (map[string][]int32, error) {
+	gs, err := b.adm.DescribeGroups(ctx, group)
+	if err != nil {
+		return nil, fmt.Errorf("describe group %s: %w", group, err)
+	}
+	g, ok := gs[group]
+	if !ok || g.Err != nil {
+		return nil, fmt.Errorf("describe group %s: %v", group, g.Err)
+	}
+	out := map[string][]int32{}
+	for _, mb := range g.Members {
+		id := mb.MemberID
+		if mb.InstanceID != nil {
+			id = *mb.InstanceID
+		}
+		ca, ok := mb.Assigned.AsConsumer()
+		if !ok {
+			continue
+		}
+		for _, t := range ca.Topics {
+			if t.Topic == metricdoc.TopicRawEvents {
+				out[id] = append(out[id], t.Partitions...)
+			}
+		}
+		slices.Sort(out[id])
+	}
+	return out, nil
 }

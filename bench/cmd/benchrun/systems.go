@@ -28,6 +28,7 @@ type proc struct {
 	warmLine string
 	done     chan struct{}
 	err      error
+	httpPort int // ours: its HTTP endpoints (readiness, metrics)
 }
 
 // startProc runs argv with its output in logPath. readyLine, when set, is a
@@ -205,13 +206,14 @@ func (o *ours) startNamed(run, logName string) (*proc, error) {
 		"--kafka.changelog-topic", changelog,
 		"--aggregate.state-dir", filepath.Join(o.cfg.work, logName+"-state"),
 		"--mongo.uri", o.mongoURI,
-		"--mongo.database", "bench_" + strings.NewReplacer("-", "_", ".", "_").Replace(run),
+		"--mongo.database", dbName(run),
 		"--http.addr", "127.0.0.1:" + strconv.Itoa(port),
 	}, o.extra...)
 	p, err := startProc("ours", filepath.Join(o.cfg.work, logName+".log"), nil, "", argv...)
 	if err != nil {
 		return nil, err
 	}
+	p.httpPort = port
 	p.pollReady(fmt.Sprintf("http://127.0.0.1:%d/readyz", port))
 	return p, nil
 }
