@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // Expire deletes what the server's own expiry would have removed where the
@@ -39,8 +40,9 @@ func (s *Store) Expire(ctx context.Context) (deleted int64, err error) {
 	return deleted, nil
 }
 
-// ScheduleLiveExpiry sets expire_at (now + LiveGrace) on final live
-// documents that every reader now takes from the time-series collections:
+// ScheduleLiveExpiry sets expire_at (now + LiveGrace, or now when the grace
+// is off) on final live documents that every reader now takes from the
+// time-series collections:
 // windows starting before the minimum finalized-through time over the
 // topic's checkpoints (the split rule of the metricdoc package). Expiring
 // them at finalization instead would lose windows from readers while one
@@ -61,7 +63,7 @@ func (s *Store) ScheduleLiveExpiry(ctx context.Context, topic string) (int64, er
 		metricdoc.Hour: metricdoc.FinalizedThrough(cps, metricdoc.Hour),
 		metricdoc.Day:  metricdoc.FinalizedThrough(cps, metricdoc.Day),
 	}
-	expire := s.opts.Now().Add(s.opts.LiveGrace)
+	expire := s.opts.Now().Add(settings.Duration(s.opts.LiveGrace))
 	var n int64
 	for g, t := range through {
 		r, err := s.live().UpdateMany(ctx, bson.D{

@@ -20,7 +20,8 @@ type Options struct {
 	// LiveGrace is how long a finalized live document stays in live_metrics
 	// after every reader takes its window from the time-series collection
 	// (see ScheduleLiveExpiry), for readers holding older checkpoints.
-	// Default 48 h.
+	// Default 48 h; settings.Off (flag 0 or off): no grace, the document
+	// expires as soon as every reader has passed its window.
 	LiveGrace time.Duration
 	// BatchSize bounds the updates of one bulk write. FerretDB stalls on bulk
 	// updates of 100 or more existing documents; real MongoDB takes
@@ -51,7 +52,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.Database, FlagDatabase, metricdoc.DefaultDatabase, "database of the metric collections")
 	fs.DurationVar(&o.HourlyRetention, FlagHourlyRetention, 90*24*time.Hour, "expireAfterSeconds of hourly_metrics")
 	fs.DurationVar(&o.DailyRetention, FlagDailyRetention, 2*365*24*time.Hour, "expireAfterSeconds of daily_metrics")
-	fs.DurationVar(&o.LiveGrace, FlagLiveGrace, 48*time.Hour, "how long a finalized window stays in live_metrics (its expire_at)")
+	settings.OffDuration(fs, &o.LiveGrace, FlagLiveGrace, 48*time.Hour, "how long a finalized window stays in live_metrics once every reader takes it from hourly/daily_metrics (its expire_at); 0 = removed at the next expiry")
 	fs.IntVar(&o.BatchSize, FlagBatchSize, 50, "updates per bulk write (FerretDB stalls at 100; real MongoDB takes thousands)")
 	fs.BoolVar(&o.AtomicLiveWrites, FlagAtomicLiveWrites, false, "on FerretDB, keep the atomic offset-guarded live update (slow there) instead of read-then-write by _id (MongoDB always uses it)")
 }
@@ -71,7 +72,7 @@ func (o *Options) validate() error {
 		return fmt.Errorf("%s %s: must be at least 1h", FlagHourlyRetention, o.HourlyRetention)
 	case o.DailyRetention < 24*time.Hour:
 		return fmt.Errorf("%s %s: must be at least 24h", FlagDailyRetention, o.DailyRetention)
-	case o.LiveGrace < 0:
+	case o.LiveGrace < 0 && o.LiveGrace != settings.Off:
 		return fmt.Errorf("%s %s: must not be negative", FlagLiveGrace, o.LiveGrace)
 	case o.BatchSize < 1 || o.BatchSize > 100000:
 		return fmt.Errorf("%s %d: must be between 1 and 100000", FlagBatchSize, o.BatchSize)
