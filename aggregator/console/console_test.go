@@ -18,7 +18,7 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
-	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/golden"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
 )
@@ -30,16 +30,8 @@ import (
 func TestCollectThroughPlugin(t *testing.T) {
 	ctx := t.Context()
 	now := time.Now().UTC()
-	mongoSrv, err := embedded.StartMongo(ctx, t.TempDir(), "", slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(mongoSrv.Close)
-	kafka, err := embedded.StartKafka("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(kafka.Close)
+	mongoSrv := embeddedtest.Mongo(t)
+	kafka := embeddedtest.Kafka(t)
 
 	mc, err := mongo.Connect(options.Client().ApplyURI(mongoSrv.URI()))
 	if err != nil {

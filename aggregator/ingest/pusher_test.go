@@ -15,7 +15,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/push"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 )
 
@@ -35,11 +35,7 @@ func TestSimulatorPushTraffic(t *testing.T) {
 	}
 	for _, m := range modes {
 		t.Run(m.name, func(t *testing.T) {
-			k, err := embedded.StartKafka("")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer k.Close()
+			k := embeddedtest.Kafka(t)
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)

@@ -22,6 +22,11 @@ import (
 // uses its own database.
 var mongoURI string
 
+// TestMain starts one FerretDB for the whole package rather than one per
+// test through embeddedtest.Mongo: the tests are many small store
+// operations on databases of their own, so a server each would spend most
+// of the package's time starting servers, and a peer that outlives every
+// test can only be stopped here.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "metricstore")
 	if err != nil {

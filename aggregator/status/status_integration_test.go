@@ -25,7 +25,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
-	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/realkafka"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/golden"
@@ -45,11 +45,7 @@ func TestStatusIntegration(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	broker := realkafka.ForTest(t, realkafka.Options{})
 	brokers := broker.Brokers()
-	store, err := embedded.StartMongo(ctx, t.TempDir(), "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store := embeddedtest.Mongo(t)
 
 	world, err := simulate.NewWorld(5, simulate.WorldOptions{Apps: 2, Campaigns: 2})
 	if err != nil {

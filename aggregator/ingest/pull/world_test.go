@@ -19,6 +19,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 )
 
@@ -104,10 +105,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	var k *embedded.Kafka
 	brokers := cfg.brokers
 	if brokers == nil {
-		if k, err = embedded.StartKafka(""); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(k.Close)
+		k = embeddedtest.Kafka(t)
 		brokers = k.Brokers()
 	}
 	kopts := publish.Options{Brokers: brokers, RawPartitions: 3}.WithDefaults()

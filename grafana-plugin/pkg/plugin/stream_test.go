@@ -13,7 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 )
 
 // frameSender hands the stream's frames to the test.
@@ -39,16 +39,8 @@ func TestStreamOpensWithQueryDataAnswer(t *testing.T) {
 		t.Skip("starts FerretDB and kfake")
 	}
 	ctx := context.Background()
-	m, err := embedded.StartMongo(ctx, t.TempDir(), "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	k, err := embedded.StartKafka("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
+	m := embeddedtest.Mongo(t)
+	k := embeddedtest.Kafka(t)
 	ds, err := NewDatasource(ctx, InstanceSettings(Settings{KafkaBrokers: k.Brokers()[0], MongoMaxTimeMS: 120000}, map[string]string{SecureMongoURI: m.URI()}))
 	if err != nil {
 		t.Fatal(err)
