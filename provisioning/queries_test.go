@@ -19,7 +19,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/request"
@@ -39,18 +38,13 @@ func TestProvisionedQueriesRun(t *testing.T) {
 	now := time.Now().UTC()
 
 	m := embeddedtest.Mongo(t)
-	k, err := embedded.StartKafka("", kfake.SeedTopics(-1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer k.Close()
+	k := embeddedtest.Kafka(t, kfake.SeedTopics(-1))
 
 	settings := provisionedSettings(t, w)
 	settings.KafkaBrokers = strings.Join(k.Brokers(), ",")
 	// FerretDB here has no users: connect without the provisioned credentials.
 	settings.MongoUsername, settings.MongoAuthSource = "", ""
-	tr := seedMongo(ctx, t, m.URI(), settings.MongoDatabase, now)
-	seedKafka(ctx, t, k.Brokers(), settings.KafkaConsumerGroup, now, &tr)
+	tr := seedWorld(t, m.URI(), settings.MongoDatabase, k.Brokers(), settings.KafkaConsumerGroup, now)
 
 	// The SDK's gRPC server and client in-process, with the plugin's real
 	// instance factory: settings travel as Grafana sends them (jsonData
@@ -92,7 +86,7 @@ func TestProvisionedQueriesRun(t *testing.T) {
 				_ = json.Unmarshal(v.Query, &raw)
 				frames := run(t, dataQuery(raw, "", from, to), nil)
 				values := checkVariableFrame(t, frames)
-				if want := len(seedValues(v.Name)); len(values) != want {
+				if want := len(tr.Values(v.Name)); len(values) != want || want == 0 {
 					t.Errorf("%d values %v, want the %d seeded ones", len(values), values, want)
 				}
 			})
@@ -120,13 +114,14 @@ func TestProvisionedQueriesRun(t *testing.T) {
 							// $app_id on one app narrows the total to that app.
 							app := seedApps[1]
 							one := run(t, dataQueryWith(raw, map[string]string{"app_id": app}, "", pFrom, to), nil)
-							if got, want := numericSum(t, one, ""), float64(tr.installsByApp[app]); got != want || want == 0 || want == float64(tr.installs) {
-								t.Errorf("installs today of %s = %v, seeded %v (of %d in all)", app, got, want, tr.installs)
+							installs := metricdoc.MeasureTable[0]
+							if got, want, all := numericSum(t, one, ""), tr.today(installs, app), tr.today(installs); got != want || want == 0 || want == all {
+								t.Errorf("installs today of %s = %v, seeded %v (of %v in all)", app, got, want, all)
 							}
 						}
 					}
 					if q.QueryType == metricdoc.QueryLag {
-						checkLag(t, q, frames, tr)
+						checkLag(t, q, frames, tr, now)
 					}
 					if q.QueryType == metricdoc.QueryFreshness {
 						checkFreshness(t, q, frames, tr, now)
@@ -174,7 +169,7 @@ func TestProvisionedQueriesRun(t *testing.T) {
 						}
 						q := decodeModel(t, n.RefID, n.Model)
 						if q.QueryType == metricdoc.QueryLag {
-							checkLag(t, q, frames, tr)
+							checkLag(t, q, frames, tr, now)
 						}
 						if q.QueryType == metricdoc.QueryFreshness {
 							checkFreshness(t, q, frames, tr, now)
@@ -396,20 +391,6 @@ func resolveRange(t *testing.T, from string, now time.Time) time.Time {
 	return now.Add(-time.Duration(n) * unit)
 }
 
-func seedValues(dim string) []string {
-	switch dim {
-	case metricdoc.DimApp:
-		return seedApps
-	case metricdoc.DimMediaSource:
-		return seedSources
-	case metricdoc.DimCampaign:
-		return seedCampaigns
-	case metricdoc.DimPlatform:
-		return seedPlatforms
-	}
-	return nil
-}
-
 func isNumeric(f *data.Field) bool { return f.Type().Numeric() }
 
 func checkVariableFrame(t *testing.T, frames data.Frames) []string {
@@ -540,52 +521,58 @@ func numericSum(t *testing.T, frames data.Frames, name string) float64 {
 
 // checkTodayTotal: a "today" table query, whatever its grouping, adds up to
 // the seeded total of the day so far (variables on All filter nothing).
-func checkTodayTotal(t *testing.T, q metricdoc.Query, frames data.Frames, tr truth) {
+func checkTodayTotal(t *testing.T, q metricdoc.Query, frames data.Frames, tr seeded) {
 	t.Helper()
-	var want float64
-	switch q.Measure {
-	case metricdoc.MeasureInstalls, "":
-		want = float64(tr.installs)
-	case metricdoc.MeasureEvents:
-		want = float64(tr.events)
-	case metricdoc.MeasureRevenue:
-		want = float64(tr.revenueMicros) / 1e6
-	case metricdoc.MeasureRevenueUSD:
-		want = float64(tr.revenueUSDMicros) / 1e6
+	spec := metricdoc.MeasureTable[0] // the default measure
+	if q.Measure != "" {
+		var ok bool
+		if spec, ok = metricdoc.LookupMeasure(q.Measure); !ok {
+			t.Fatalf("unknown measure %q", q.Measure)
+		}
+	}
+	want := tr.today(spec)
+	if want == 0 {
+		t.Fatalf("%s today: the seeded world has none, the check would prove nothing", q.Measure)
 	}
 	if got := numericSum(t, frames, ""); math.Abs(got-want) > 1e-6*max(1, want) {
 		t.Errorf("%s today = %v, seeded %v", q.Measure, got, want)
 	}
 }
 
-func checkLag(t *testing.T, q metricdoc.Query, frames data.Frames, tr truth) {
+func checkLag(t *testing.T, q metricdoc.Query, frames data.Frames, tr seeded, now time.Time) {
 	t.Helper()
 	if q.Measure == "" || q.Measure == metricdoc.MeasureLagRecords {
-		if got := numericSum(t, frames, string(metricdoc.MeasureLagRecords)); got != float64(tr.lagRecords) {
-			t.Errorf("lag_records sum %v, seeded %d", got, tr.lagRecords)
+		if got, want := numericSum(t, frames, string(metricdoc.MeasureLagRecords)), tr.lag.Total(); got != float64(want) || want == 0 {
+			t.Errorf("lag_records sum %v, seeded %d", got, want)
 		}
 	}
 	if q.Measure == "" || q.Measure == metricdoc.MeasureLagSeconds {
-		// Partition 0's oldest unconsumed record is 10 minutes old.
-		if got := numericSum(t, frames, string(metricdoc.MeasureLagSeconds)); got < 590 || got > 700 {
-			t.Errorf("lag_seconds sum %v, want about 600 (one partition 10 minutes behind)", got)
+		// The age of each lagging partition's oldest unconsumed record at
+		// seeding; it grows with the wall clock until the query (which a
+		// loaded machine stretches), plus a minute.
+		want := 0.0
+		for p := range tr.lag.Records {
+			want += tr.lag.Seconds(p, now)
+		}
+		got := numericSum(t, frames, string(metricdoc.MeasureLagSeconds))
+		if slack := float64(len(tr.lag.Oldest)) * (time.Since(now).Seconds() + 60); want == 0 || got < want-1 || got > want+slack {
+			t.Errorf("lag_seconds sum %v, want %v to %v", got, want, want+slack)
 		}
 	}
 }
 
-func checkFreshness(t *testing.T, q metricdoc.Query, frames data.Frames, tr truth, now time.Time) {
+func checkFreshness(t *testing.T, q metricdoc.Query, frames data.Frames, tr seeded, now time.Time) {
 	t.Helper()
-	// Each app's age is seeded for push and pull; a source filter keeps one.
-	sources := 2
-	if s := q.Filters["source"]; len(s) > 0 {
-		sources = len(s)
+	// A source filter keeps the seeded documents of those sources.
+	rows, want := 0, 0.0
+	for _, f := range tr.Freshness {
+		if s := q.Filters["source"]; len(s) == 0 || slices.Contains(s, f.Source) {
+			rows++
+			want += now.Sub(f.LastEventAt).Seconds()
+		}
 	}
-	if n, want := frames[0].Rows(), tr.freshness/2*sources; n != want {
-		t.Errorf("%d freshness rows, want %d of the %d seeded", n, want, tr.freshness)
-	}
-	want := 0.0
-	for _, a := range seedAges {
-		want += float64(sources) * a.Seconds()
+	if n := frames[0].Rows(); n != rows || rows == 0 {
+		t.Errorf("%d freshness rows, want %d of the %d seeded", n, rows, len(tr.Freshness))
 	}
 	got := numericSum(t, frames, "age_seconds")
 	// Ages grow with the wall clock between seeding and this query, which a

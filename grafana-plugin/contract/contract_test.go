@@ -17,6 +17,7 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/storeusage"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/seed"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
 )
 
@@ -36,7 +37,7 @@ func TestCheckHealth(t *testing.T) {
 	}
 	good := check(1, database)
 	for _, want := range []string{"hourly_metrics: regular collection", "live_metrics: no TTL index on expire_at", // FerretDB has no TTL indexes
-		"finalized through " + h.seed.finHour[1].Format(time.RFC3339) + " (hour)", "Kafka: 1 broker"} {
+		"finalized through " + h.world.FinalizedThrough(metricdoc.Hour).Format(time.RFC3339) + " (hour)", "Kafka: 1 broker"} {
 		if good.Status != backend.HealthStatusOk || !strings.Contains(good.Message, want) {
 			t.Errorf("seeded database: %v %q lacks %q", good.Status, good.Message, want)
 		}
@@ -58,8 +59,8 @@ func TestCheckHealth(t *testing.T) {
 // in live_metrics are not counted twice.
 func TestMetricsHourlyAcrossLiveAndFinal(t *testing.T) {
 	h := need(t)
-	s := h.seed
-	r := h.query(t, nil, map[string]any{"queryType": "metrics", "measure": "installs", "granularity": "hour", "groupBy": []string{"campaign"}}, s.base, s.now)
+	s := h.world
+	r := h.query(t, nil, map[string]any{"queryType": "metrics", "measure": "installs", "granularity": "hour", "groupBy": []string{"campaign"}}, s.FirstHour, s.Now)
 	frames := ok(t, r)
 	if len(frames) != 1 || frames[0].Meta.Type != data.FrameTypeTimeSeriesWide {
 		t.Fatalf("want one wide frame, got %d", len(frames))
@@ -70,9 +71,9 @@ func TestMetricsHourlyAcrossLiveAndFinal(t *testing.T) {
 	}
 	got := seriesByDisplay(t, f)
 	campaigns := map[string]bool{}
-	for _, c := range s.cells {
-		if c.meta.EventName == metricdoc.InstallEventName {
-			campaigns[c.meta.Campaign] = true
+	for _, c := range s.Cells {
+		if c.Meta.EventName == metricdoc.InstallEventName {
+			campaigns[c.Meta.Campaign] = true
 		}
 	}
 	if len(got) != len(campaigns) {
@@ -80,10 +81,10 @@ func TestMetricsHourlyAcrossLiveAndFinal(t *testing.T) {
 	}
 	for camp := range campaigns {
 		for i := range hoursSeeded {
-			w := s.base.Add(time.Duration(i) * time.Hour)
-			want := s.sum(func(c *cell) bool {
-				return c.g == metricdoc.Hour && c.window.Equal(w) && c.meta.Campaign == camp && c.meta.EventName == metricdoc.InstallEventName
-			}, events)
+			w := s.FirstHour.Add(time.Duration(i) * time.Hour)
+			want := s.events(func(c *seed.Cell) bool {
+				return c.Granularity == metricdoc.Hour && c.Window.Equal(w) && c.Meta.Campaign == camp && c.Meta.EventName == metricdoc.InstallEventName
+			})
 			if got[camp][i] != want {
 				t.Errorf("campaign %s window %s: %d, want %d", camp, w.Format(time.RFC3339), got[camp][i], want)
 			}
@@ -99,7 +100,7 @@ func TestMetricsHourlyAcrossLiveAndFinal(t *testing.T) {
 // that only the backend can expand, and a table with one numeric column.
 func TestMetricsAlertWithMacros(t *testing.T) {
 	h := need(t)
-	s := h.seed
+	s := h.world
 	model := map[string]any{
 		"refId": "A", "datasource": map[string]string{"type": plugin.PluginID, "uid": "cp1"},
 		"intervalMs": 60000, "maxDataPoints": 43200,
@@ -111,21 +112,21 @@ func TestMetricsAlertWithMacros(t *testing.T) {
 			"app_id":   {"id2", "none-$__from-$__interval_ms"},
 		},
 	}
-	r := h.query(t, map[string]string{backend.FromAlertHeaderName: "true"}, model, s.base, s.now)
+	r := h.query(t, map[string]string{backend.FromAlertHeaderName: "true"}, model, s.FirstHour, s.Now)
 	f := ok(t, r)[0]
 	if numericColumns(f) != 1 || f.Rows() != 1 {
 		t.Fatalf("alert table: %d numeric columns, %d rows; want 1 and 1", numericColumns(f), f.Rows())
 	}
-	want := s.sum(func(c *cell) bool {
-		return c.g == metricdoc.Hour && c.meta.Campaign == s.promo && c.meta.EventName == metricdoc.InstallEventName
-	}, events)
+	want := s.events(func(c *seed.Cell) bool {
+		return c.Granularity == metricdoc.Hour && c.Meta.Campaign == s.promo && c.Meta.EventName == metricdoc.InstallEventName
+	})
 	if got := f.Fields[0].At(0).(int64); got != want || want == 0 {
 		t.Errorf("installs of %s = %d, want %d", s.promo, got, want)
 	}
 
 	// Without the macro expanded the value would be rejected, never sent.
 	model["filters"] = map[string][]string{"campaign": {"$campaign"}}
-	bad := h.query(t, map[string]string{backend.FromAlertHeaderName: "true"}, model, s.base, s.now)
+	bad := h.query(t, map[string]string{backend.FromAlertHeaderName: "true"}, model, s.FirstHour, s.Now)
 	if bad.Status != backend.StatusBadRequest || !strings.Contains(bad.Error.Error(), `"$campaign" starts with '$'`) {
 		t.Errorf("unexpanded variable: status %d, err %v", bad.Status, bad.Error)
 	}
@@ -133,18 +134,18 @@ func TestMetricsAlertWithMacros(t *testing.T) {
 
 func TestMetricsDailyRevenueTable(t *testing.T) {
 	h := need(t)
-	s := h.seed
-	from := s.today.AddDate(0, 0, -2)
-	f := ok(t, h.query(t, nil, map[string]any{"queryType": "metrics", "measure": "revenue", "granularity": "day", "format": "table"}, from, s.now))[0]
+	s := h.world
+	from := s.Today.AddDate(0, 0, -2)
+	f := ok(t, h.query(t, nil, map[string]any{"queryType": "metrics", "measure": "revenue", "granularity": "day", "format": "table"}, from, s.Now))[0]
 	cur, _ := f.FieldByName(metricdoc.DimCurrency)
 	if cur == nil || f.Rows() != 2 {
 		t.Fatalf("want rows per currency, got %d rows", f.Rows())
 	}
 	for i := range f.Rows() {
 		code := cur.At(i).(string)
-		want := float64(s.sum(func(c *cell) bool {
-			return c.g == metricdoc.Day && c.meta.Currency == code
-		}, func(t metricdoc.Totals) int64 { return t.RevenueMicros })) / 1e6
+		want := float64(s.Sum(func(c *seed.Cell) bool {
+			return c.Granularity == metricdoc.Day && !c.Window.Before(from) && c.Meta.Currency == code
+		}).RevenueMicros) / 1e6
 		if got := f.Fields[1].At(i).(float64); got != want {
 			t.Errorf("revenue %s = %v, want %v", code, got, want)
 		}
@@ -153,18 +154,18 @@ func TestMetricsDailyRevenueTable(t *testing.T) {
 
 func TestMetricsTopNCumulativeLong(t *testing.T) {
 	h := need(t)
-	s := h.seed
+	s := h.world
 	f := ok(t, h.query(t, nil, map[string]any{
 		"queryType": "metrics", "measure": "events", "granularity": "hour", "groupBy": []string{"event_name"},
 		"topN": 1, "cumulative": true, "format": "time_series_long",
-	}, s.base, s.now))[0]
+	}, s.FirstHour, s.Now))[0]
 	if f.Meta.Type != data.FrameTypeTimeSeriesLong || f.Rows() != 2*hoursSeeded {
 		t.Fatalf("want a long frame with %d rows, got %s with %d", 2*hoursSeeded, f.Meta.Type, f.Rows())
 	}
 	total := func(name string) int64 {
-		return s.sum(func(c *cell) bool {
-			return c.g == metricdoc.Hour && c.meta.EventName != metricdoc.InstallEventName && (name == "" || c.meta.EventName == name)
-		}, events)
+		return s.events(func(c *seed.Cell) bool {
+			return c.Granularity == metricdoc.Hour && c.Meta.EventName != metricdoc.InstallEventName && (name == "" || c.Meta.EventName == name)
+		})
 	}
 	last := f.Rows() - 2
 	names, values := f.Fields[1], f.Fields[2]
@@ -181,8 +182,8 @@ func TestMetricsTopNCumulativeLong(t *testing.T) {
 
 func TestLag(t *testing.T) {
 	h := need(t)
-	s := h.seed
-	f := ok(t, h.query(t, nil, map[string]any{"queryType": "lag"}, s.base, s.now))[0]
+	s := h.world
+	f := ok(t, h.query(t, nil, map[string]any{"queryType": "lag"}, s.FirstHour, s.Now))[0]
 	if f.Rows() != 3 {
 		t.Fatalf("lag rows = %d, want 3 partitions", f.Rows())
 	}
@@ -190,8 +191,8 @@ func TestLag(t *testing.T) {
 	secs, _ := f.FieldByName(string(metricdoc.MeasureLagSeconds))
 	for i := range 3 {
 		p := int32(i)
-		if got := recs.At(i).(int64); got != s.lagRecords[p] {
-			t.Errorf("partition %d lag = %d records, want %d", p, got, s.lagRecords[p])
+		if got := recs.At(i).(int64); got != s.lag.Records[p] {
+			t.Errorf("partition %d lag = %d records, want %d", p, got, s.lag.Records[p])
 		}
 		sec, okv := secs.ConcreteAt(i)
 		if !okv {
@@ -199,14 +200,14 @@ func TestLag(t *testing.T) {
 			continue
 		}
 		min := 0.0
-		if ts, lagging := s.lagOldest[p]; lagging {
-			min = s.now.Sub(ts).Seconds()
+		if ts, lagging := s.lag.Oldest[p]; lagging {
+			min = s.Now.Sub(ts).Seconds()
 		}
 		if got := sec.(float64); got < min || got > min+120 {
 			t.Errorf("partition %d lag = %.1f s, want %.0f..%.0f", p, got, min, min+120)
 		}
 	}
-	alert := ok(t, h.query(t, map[string]string{backend.FromAlertHeaderName: "true"}, map[string]any{"queryType": "lag", "measure": "lag_seconds"}, s.base, s.now))[0]
+	alert := ok(t, h.query(t, map[string]string{backend.FromAlertHeaderName: "true"}, map[string]any{"queryType": "lag", "measure": "lag_seconds"}, s.FirstHour, s.Now))[0]
 	if numericColumns(alert) != 1 {
 		t.Errorf("lag_seconds table has %d numeric columns, want 1", numericColumns(alert))
 	}
@@ -214,8 +215,8 @@ func TestLag(t *testing.T) {
 
 func TestFreshness(t *testing.T) {
 	h := need(t)
-	s := h.seed
-	f := ok(t, h.query(t, nil, map[string]any{"queryType": "freshness", "filters": map[string][]string{"app_id": {"id1"}}}, s.base, s.now))[0]
+	s := h.world
+	f := ok(t, h.query(t, nil, map[string]any{"queryType": "freshness", "filters": map[string][]string{"app_id": {"id1"}}}, s.FirstHour, s.Now))[0]
 	if f.Rows() != 2 || numericColumns(f) != 1 {
 		t.Fatalf("freshness: %d rows, %d numeric columns; want 2 and 1", f.Rows(), numericColumns(f))
 	}
@@ -233,8 +234,8 @@ func TestFreshness(t *testing.T) {
 // FerretDB the metric collections are expired by the aggregator itself.
 func TestStorage(t *testing.T) {
 	h := need(t)
-	s := h.seed
-	f := ok(t, h.query(t, nil, map[string]any{"queryType": "storage"}, s.base, s.now))[0]
+	s := h.world
+	f := ok(t, h.query(t, nil, map[string]any{"queryType": "storage"}, s.FirstHour, s.Now))[0]
 	if f.Rows() != len(storeusage.Collections) {
 		t.Fatalf("storage: %d rows, want one per collection (%d)", f.Rows(), len(storeusage.Collections))
 	}
@@ -247,7 +248,7 @@ func TestStorage(t *testing.T) {
 	}
 	for i := range f.Rows() {
 		name := col("collection").At(i).(string)
-		if got, want := col("documents").At(i).(int64), s.stored[name]; got != want {
+		if got, want := col("documents").At(i).(int64), s.Stored[name]; got != want {
 			t.Errorf("%s: %d documents, want %d", name, got, want)
 		}
 		if size := col("storage_bytes").At(i).(int64); size <= 0 {
@@ -261,7 +262,7 @@ func TestStorage(t *testing.T) {
 			t.Errorf("%s: expiry %q, want %q", name, got, wantExpiry)
 		}
 	}
-	r := h.query(t, nil, map[string]any{"queryType": "storage", "filters": map[string][]string{"app_id": {"id1"}}}, s.base, s.now)
+	r := h.query(t, nil, map[string]any{"queryType": "storage", "filters": map[string][]string{"app_id": {"id1"}}}, s.FirstHour, s.Now)
 	if r.Error == nil || r.Status != backend.StatusBadRequest {
 		t.Errorf("storage with filters: status %d, err %v; want 400", r.Status, r.Error)
 	}
@@ -269,8 +270,8 @@ func TestStorage(t *testing.T) {
 
 func TestVariablesQuery(t *testing.T) {
 	h := need(t)
-	s := h.seed
-	f := ok(t, h.query(t, nil, map[string]any{"queryType": "variables", "dimension": "campaign", "filters": map[string][]string{"app_id": {"id1"}}}, s.base, s.now))[0]
+	s := h.world
+	f := ok(t, h.query(t, nil, map[string]any{"queryType": "variables", "dimension": "campaign", "filters": map[string][]string{"app_id": {"id1"}}}, s.FirstHour, s.Now))[0]
 	var got []string
 	for i := range f.Rows() {
 		got = append(got, f.Fields[1].At(i).(string))
@@ -313,8 +314,8 @@ func TestCallResourceVariables(t *testing.T) {
 	if err := json.Unmarshal(body, &vals); err != nil || code != 200 {
 		t.Fatalf("variables: %d %s (%v)", code, body, err)
 	}
-	if len(vals) != 2 || vals[0].Value != "beta" || vals[1].Value != h.seed.promo {
-		t.Errorf("campaigns of id2 = %+v, want beta and %s", vals, h.seed.promo)
+	if len(vals) != 2 || vals[0].Value != "beta" || vals[1].Value != h.world.promo {
+		t.Errorf("campaigns of id2 = %+v, want beta and %s", vals, h.world.promo)
 	}
 	code, body = call("variables?dimension=%24where")
 	if code != 400 || !strings.Contains(string(body), `dimension \"$where\" starts with '$'`) {
@@ -324,16 +325,16 @@ func TestCallResourceVariables(t *testing.T) {
 
 func TestBadRequests(t *testing.T) {
 	h := need(t)
-	s := h.seed
+	s := h.world
 	for name, tc := range map[string]struct {
 		model    map[string]any
 		from, to time.Time
 		want     string
 	}{
-		"operator key":     {map[string]any{"filters": map[string]any{"$where": []string{"1"}}}, s.base, s.now, `filter key "$where"`},
-		"operator value":   {map[string]any{"filters": map[string]any{"campaign": map[string]string{"$ne": ""}}}, s.base, s.now, "filters.campaign must be a list of strings"},
-		"misspelled field": {map[string]any{"groupby": []string{"campaign"}}, s.base, s.now, `unknown query field "groupby" (did you mean "groupBy"?)`},
-		"empty range":      {map[string]any{"queryType": "metrics"}, s.now, s.base, "time range is empty"},
+		"operator key":     {map[string]any{"filters": map[string]any{"$where": []string{"1"}}}, s.FirstHour, s.Now, `filter key "$where"`},
+		"operator value":   {map[string]any{"filters": map[string]any{"campaign": map[string]string{"$ne": ""}}}, s.FirstHour, s.Now, "filters.campaign must be a list of strings"},
+		"misspelled field": {map[string]any{"groupby": []string{"campaign"}}, s.FirstHour, s.Now, `unknown query field "groupby" (did you mean "groupBy"?)`},
+		"empty range":      {map[string]any{"queryType": "metrics"}, s.Now, s.FirstHour, "time range is empty"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := h.query(t, nil, tc.model, tc.from, tc.to)
@@ -349,7 +350,7 @@ func TestBadRequests(t *testing.T) {
 // over partitions, and pushed again when a window changes.
 func TestRunStream(t *testing.T) {
 	h := need(t)
-	s := h.seed
+	s := h.world
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	window := metricdoc.WindowStart(metricdoc.Hour, time.Now(), time.UTC)
@@ -445,14 +446,14 @@ func TestBinaryRefusesDirectRun(t *testing.T) {
 // whole retained topic as lag and says so in a notice.
 func TestLagOfGroupWithoutCommits(t *testing.T) {
 	h := need(t)
-	s := h.seed
-	f := ok(t, h.query(t, nil, map[string]any{"queryType": "lag", "consumerGroup": "nobody", "measure": "lag_records"}, s.base, s.now))[0]
+	s := h.world
+	f := ok(t, h.query(t, nil, map[string]any{"queryType": "lag", "consumerGroup": "nobody", "measure": "lag_records"}, s.FirstHour, s.Now))[0]
 	var total int64
 	for i := range f.Rows() {
 		total += f.Fields[2].At(i).(int64)
 	}
-	if total != 10+5+4 {
-		t.Errorf("lag of a group without commits = %d, want every record (19)", total)
+	if total != s.lag.Produced || total == 0 {
+		t.Errorf("lag of a group without commits = %d, want every record (%d)", total, s.lag.Produced)
 	}
 	if len(f.Meta.Notices) != 1 || !strings.Contains(f.Meta.Notices[0].Text, `"nobody" has no committed offsets`) {
 		t.Errorf("notices = %+v", f.Meta.Notices)

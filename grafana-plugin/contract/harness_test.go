@@ -23,7 +23,8 @@ import (
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
 )
 
-// harness is the running world: peers, seed and the launched plugin.
+// harness is what the tests run against: peers, the seeded world and the
+// launched plugin.
 type harness struct {
 	bin    string
 	kafka  *embedded.Kafka
@@ -33,7 +34,7 @@ type harness struct {
 	diag   grpcplugin.DiagnosticsClient
 	res    grpcplugin.ResourceClient
 	stream grpcplugin.StreamClient
-	seed   *seed
+	world  *world
 }
 
 var h *harness
@@ -89,7 +90,7 @@ func start(dir string) (*harness, error) {
 	if h.mongo, err = embedded.StartMongo(ctx, filepath.Join(dir, "ferretdb"), "", nil); err != nil {
 		return h, err
 	}
-	if h.seed, err = newSeed(ctx, h.mongo.URI(), h.kafka.Brokers()); err != nil {
+	if h.world, err = newWorld(ctx, h.mongo.URI(), h.kafka.Brokers()); err != nil {
 		return h, fmt.Errorf("seed: %w", err)
 	}
 	return h, h.launch(bin)
@@ -159,8 +160,8 @@ func (h *harness) stop() {
 	if h.client != nil {
 		h.client.Kill()
 	}
-	if h.seed != nil {
-		h.seed.close()
+	if h.world != nil {
+		h.world.close()
 	}
 	if h.kafka != nil {
 		h.kafka.Close()
