@@ -275,13 +275,23 @@ func (b *notBool) IsBoolFlag() bool { return true }
 // def (which must not be secret) is the default of name.
 func Secret(fs *flag.FlagSet, p *string, name, def, usage, fileUsage string) {
 	*p = def
-	s := &secret{p: p, def: def}
+	registerSecret(fs, &secret{set: func(v string) { *p = v }, def: def}, name, usage, fileUsage)
+}
+
+// SecretList is Secret for a comma-separated list of secrets (several
+// accepted tokens); its default is empty.
+func SecretList(fs *flag.FlagSet, p *[]string, name, usage, fileUsage string) {
+	*p = nil
+	registerSecret(fs, &secret{set: func(v string) { *p = SplitList(v) }}, name, usage, fileUsage)
+}
+
+func registerSecret(fs *flag.FlagSet, s *secret, name, usage, fileUsage string) {
 	fs.Var(&secretValue{s}, name, usage)
 	fs.Var(&secretFile{s}, name+"-file", fileUsage)
 }
 
 type secret struct {
-	p        *string
+	set      func(string)
 	def      string
 	path     string
 	fromFile bool
@@ -298,7 +308,7 @@ func (v *secretValue) String() string {
 
 func (v *secretValue) Set(s string) error {
 	if !v.s.fromFile {
-		*v.s.p = s
+		v.s.set(s)
 	}
 	return nil
 }
@@ -321,6 +331,6 @@ func (f *secretFile) Set(path string) error {
 		return fmt.Errorf("read secret file %s: %w", path, err)
 	}
 	f.s.path, f.s.fromFile = path, true
-	*f.s.p = strings.TrimSpace(string(b))
+	f.s.set(strings.TrimSpace(string(b)))
 	return nil
 }

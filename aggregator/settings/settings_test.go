@@ -103,6 +103,34 @@ func TestSecretFileWins(t *testing.T) {
 	}
 }
 
+func TestSecretListSplitsValueAndFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(file, []byte(" a, b ,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, ""},
+		{[]string{"--x.tokens", "one, two"}, "one|two"},
+		{[]string{"--x.tokens-file", file, "--x.tokens", "direct"}, "a|b"},
+	} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		var tokens []string
+		SecretList(fs, &tokens, "x.tokens", "", "")
+		if err := fs.Parse(tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(tokens, "|"); got != tc.want {
+			t.Errorf("%v: tokens %q, want %q", tc.args, got, tc.want)
+		}
+		if f := fs.Lookup("x.tokens"); f.DefValue != "" || f.Value.String() != "" {
+			t.Errorf("%v: the flag shows %q/%q; a secret list never shows its value", tc.args, f.DefValue, f.Value.String())
+		}
+	}
+}
+
 func TestSizedIntegersRejectOverflow(t *testing.T) {
 	var (
 		a int16

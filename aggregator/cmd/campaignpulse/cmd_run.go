@@ -61,8 +61,8 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 	fs.StringVar(&pullAddr, "run.pull-addr", "127.0.0.1:8091", "listen address of the simulated AppsFlyer Pull API")
 	fs.StringVar(&httpAddr, "http.addr", "127.0.0.1:3030", "listen address of /metrics and the plugin's query API (/api/query, /api/resources/...)")
 	aggregate.RegisterTimezone(fs, &loc)
-	fs.Float64Var(&rate, "sim.rate", 200, "simulated events per second")
-	fs.Int64Var(&seed, "sim.seed", 1, "seed of the simulated world and traffic")
+	fs.Float64Var(&rate, simulate.FlagRate, 200, "simulated events per second")
+	fs.Int64Var(&seed, simulate.FlagSeed, 1, "seed of the simulated world and traffic")
 	fs.DurationVar(&duration, "run.duration", 0, "stop after this long; 0 runs until SIGINT/SIGTERM")
 	fs.DurationVar(&report, "run.report-every", 5*time.Second, "how often the summary (events/s, top campaigns, lag, freshness) is printed: redrawn in place on a terminal, one line otherwise; 0 = never")
 	if err := parseFlags(fs, args); err != nil {

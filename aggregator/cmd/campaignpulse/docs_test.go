@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/chaos"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/plugin"
 )
 
@@ -31,7 +32,6 @@ var updateDocs = flag.Bool("update-docs", false, "rewrite the generated tables i
 const (
 	configDoc     = "../../../docs/config.md"
 	configDocName = "docs/config.md" // in messages
-	chaosMain     = "../../testbed/cmd/chaos/main.go"
 	pluginSetting = "../../../grafana-plugin/pkg/plugin/settings.go"
 )
 
@@ -84,56 +84,19 @@ func helpOf(t *testing.T, name string) []setting {
 	return flags
 }
 
-// chaosFlags reads the chaos tool's flag definitions from its source: it
-// is a separate main package, so its FlagSet cannot be reached from here.
+// chaosFlags lists the chaos tool's flags from the registration its main
+// calls (chaos.Options.RegisterFlags); the tool adds none of its own.
 func chaosFlags(t *testing.T) []setting {
 	t.Helper()
-	fset := token.NewFileSet()
-	file, err := parser.ParseFile(fset, chaosMain, nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(chaosMain)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
+	new(chaos.Options).RegisterFlags(fs)
 	var flags []setting
-	ast.Inspect(file, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok {
-			return true
-		}
-		sel, ok := call.Fun.(*ast.SelectorExpr)
-		if !ok || len(call.Args) < 3 {
-			return true
-		}
-		if pkg, ok := sel.X.(*ast.Ident); !ok || pkg.Name != "flag" {
-			return true
-		}
-		args := call.Args
-		if strings.HasSuffix(sel.Sel.Name, "Var") {
-			args = args[1:]
-		}
-		if len(args) != 3 {
-			return true
-		}
-		name, err1 := stringLit(args[0])
-		usage, err2 := stringLit(args[2])
-		if err1 != nil || err2 != nil {
-			t.Errorf("%s: flag.%s with a non-literal name or usage", fset.Position(call.Pos()), sel.Sel.Name)
-			return true
-		}
-		def, err := stringLit(args[1])
-		if err != nil { // not a string: keep the Go expression as written
-			def = string(src[fset.Position(args[1].Pos()).Offset:fset.Position(args[1].End()).Offset])
-		}
-		flags = append(flags, setting{name: "--" + name, def: def, meaning: usage})
-		return true
+	fs.VisitAll(func(f *flag.Flag) {
+		flags = append(flags, setting{name: "--" + f.Name, def: f.DefValue, meaning: f.Usage})
 	})
 	if len(flags) == 0 {
-		t.Fatalf("no flag definitions found in %s", chaosMain)
+		t.Fatal("the chaos tool registers no flags")
 	}
-	sort.Slice(flags, func(i, j int) bool { return flags[i].name < flags[j].name })
 	return flags
 }
 

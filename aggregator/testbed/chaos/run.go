@@ -2,7 +2,7 @@ package chaos
 
 import (
 	"context"
-	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -18,80 +18,93 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/netfault"
 )
 
 // Options configure one chaos run. Zero values take the defaults.
 type Options struct {
-	// Binary is the campaignpulse executable. Required.
-	Binary string
+	// Binary is the campaignpulse executable. Required (its flag has a
+	// default path).
+	Binary string `settings:"required"`
 	// Brokers of a running Kafka cluster; empty starts an in-process one.
 	Brokers []string
-	// Dir holds FerretDB's files and the aggregator logs. Default: a new
+	// Dir holds FerretDB's files and the aggregator logs. Empty: a new
 	// temporary directory.
 	Dir string
-	// Events is the number of deliveries fed to raw_events. Default 30000.
+	// Events is the number of deliveries fed to raw_events.
 	Events int
-	// Partitions of raw_events. Default 6.
+	// Partitions of raw_events.
 	Partitions int32
-	// Kills is the minimum number of SIGKILLs. Default 12.
+	// Kills is the minimum number of SIGKILLs.
 	Kills int
 	// StoreOutages is how many times MongoDB goes away during the run
-	// (for OutageLength each). Default 3.
+	// (for OutageLength each).
 	StoreOutages int
-	// OutageLength is how long the store stays away. Default 3s.
+	// OutageLength is how long the store stays away.
 	OutageLength time.Duration
 	// ReplyLosses is how many times the aggregators' MongoDB replies are
 	// lost for ReplyLossLength (the server applies their writes, the
 	// clients time out) before one of them is killed: the cancelled-insert
-	// fault. Default 3.
+	// fault.
 	ReplyLosses     int
 	ReplyLossLength time.Duration
-	// Instances is how many aggregators run at once in one group. Default 2.
+	// Instances is how many aggregators run at once in one group.
 	Instances int
-	// Seed fixes traffic and kill timing. Default 1.
+	// Seed fixes traffic and kill timing.
 	Seed int64
 	// Log receives progress; default discards.
 	Log *slog.Logger
 }
 
-func (o *Options) defaults() error {
-	if o.Binary == "" {
-		return errors.New("chaos: binary: path to the campaignpulse executable is required")
-	}
-	if _, err := os.Stat(o.Binary); err != nil {
-		return fmt.Errorf("chaos: binary: %w", err)
-	}
-	if o.Events == 0 {
-		o.Events = 30000
-	}
-	if o.Partitions == 0 {
-		o.Partitions = 6
-	}
-	if o.Kills == 0 {
-		o.Kills = 12
-	}
-	if o.StoreOutages == 0 {
-		o.StoreOutages = 3
-	}
-	if o.OutageLength == 0 {
-		o.OutageLength = 3 * time.Second
-	}
-	if o.ReplyLosses == 0 {
-		o.ReplyLosses = 3
-	}
-	if o.ReplyLossLength == 0 {
-		o.ReplyLossLength = 2 * time.Second
-	}
-	if o.Instances == 0 {
-		o.Instances = 2
-	}
-	if o.Seed == 0 {
-		o.Seed = 1
-	}
+// Flag names of a chaos run's settings (the chaos tool's command line).
+const (
+	FlagBinary          = "binary"
+	FlagDir             = "dir"
+	FlagEvents          = "events"
+	FlagPartitions      = "partitions"
+	FlagKills           = "kills"
+	FlagStoreOutages    = "store-outages"
+	FlagOutageLength    = "outage"
+	FlagReplyLosses     = "reply-losses"
+	FlagReplyLossLength = "reply-loss"
+	FlagInstances       = "instances"
+	FlagSeed            = "seed"
+)
+
+// RegisterFlags registers the settings of a chaos run; the defaults written
+// here are the only ones.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	settings.List(fs, &o.Brokers, metricdoc.FlagBrokers, nil, "Kafka brokers (comma-separated); empty runs an in-process kfake cluster")
+	fs.StringVar(&o.Binary, FlagBinary, "bin/campaignpulse", "the campaignpulse executable under test")
+	fs.StringVar(&o.Dir, FlagDir, "", "work directory for FerretDB files and aggregator logs (default: a temp dir)")
+	fs.IntVar(&o.Events, FlagEvents, 30000, "deliveries fed to raw_events")
+	settings.Int32(fs, &o.Partitions, FlagPartitions, 6, "partitions of raw_events")
+	fs.IntVar(&o.Kills, FlagKills, 12, "minimum number of SIGKILLs")
+	fs.IntVar(&o.StoreOutages, FlagStoreOutages, 3, "times MongoDB goes away during the run")
+	fs.DurationVar(&o.OutageLength, FlagOutageLength, 3*time.Second, "length of each store outage")
+	fs.IntVar(&o.ReplyLosses, FlagReplyLosses, 3, "times the aggregators' MongoDB replies are lost (writes applied, clients time out) before a kill")
+	fs.DurationVar(&o.ReplyLossLength, FlagReplyLossLength, 2*time.Second, "length of each reply loss")
+	fs.IntVar(&o.Instances, FlagInstances, 2, "aggregators running at once in one consumer group")
+	fs.Int64Var(&o.Seed, FlagSeed, 1, "seed of traffic and kill timing")
+}
+
+// WithDefaults returns o with zero settings replaced by their defaults.
+func (o Options) WithDefaults() Options {
+	o = settings.WithDefaults(o, (*Options).RegisterFlags)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+func (o *Options) validate() error {
+	if o.Binary == "" {
+		return fmt.Errorf("chaos: %s: path to the campaignpulse executable is required", FlagBinary)
+	}
+	if _, err := os.Stat(o.Binary); err != nil {
+		return fmt.Errorf("chaos: %s: %w", FlagBinary, err)
 	}
 	return nil
 }
@@ -128,7 +141,8 @@ const database = "campaignpulse_chaos"
 // Run executes one chaos scenario and returns its result; err is set when
 // the run itself could not be carried out (not when totals are wrong).
 func Run(ctx context.Context, o Options) (*Result, error) {
-	if err := o.defaults(); err != nil {
+	o = o.WithDefaults()
+	if err := o.validate(); err != nil {
 		return nil, err
 	}
 	log := o.Log

@@ -3,6 +3,7 @@ package simulate
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
 	"github.com/campaignpulse/campaignpulse/aggregator/clock"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // PusherOptions configure the Push API emitter. Zero values take the
@@ -21,66 +23,90 @@ import (
 type PusherOptions struct {
 	// URL is the push endpoint. Required.
 	URL string
-	// Method is POST (JSON body, default) or GET (fields as query parameters).
+	// Method is POST (JSON body) or GET (fields as query parameters).
 	Method string
 	// Token, when set, is sent in TokenHeader on every push, as AppsFlyer's
-	// per-app push token. Never logged. Default none.
+	// per-app push token. Never logged.
 	Token string
-	// TokenHeader is the header carrying Token. Default "Authorization".
+	// TokenHeader is the header carrying Token.
 	TokenHeader string
-	// Typed sends JSON booleans and numbers instead of strings. Default
-	// false (real pushes carry strings).
+	// Typed sends JSON booleans and numbers instead of strings (real pushes
+	// carry strings).
 	Typed bool
 	// Retries is how many times a 5xx answer is retried (AppsFlyer's partner
-	// postbacks: 4, every 15 minutes). Default 0: at most once, as the V2
-	// push documentation implies.
+	// postbacks: 4, every 15 minutes). 0: at most once, as the V2 push
+	// documentation implies.
 	Retries int
-	// RetryInterval is the wait between retries. Default 15m.
+	// RetryInterval is the wait between retries; settings.Off retries at
+	// once.
 	RetryInterval time.Duration
+	// Timeout bounds one push request when Client is nil.
+	Timeout time.Duration
 	// Sleep waits between retries and for pacing; tests inject it. Default
 	// clock.Sleep (the wall clock).
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Client sends the requests. Default a client with a 10s timeout.
+	// Client sends the requests. Default a client with Timeout.
 	Client *http.Client
 	// Log receives failures at debug level (never the token). Default
 	// discards.
 	Log *slog.Logger
 }
 
-func (o *PusherOptions) defaults() {
-	if o.Method == "" {
-		o.Method = http.MethodPost
-	}
-	if o.TokenHeader == "" {
-		o.TokenHeader = "Authorization"
-	}
-	if o.RetryInterval == 0 {
-		o.RetryInterval = 15 * time.Minute
-	}
+// Flag names of the push emitter's settings.
+const (
+	FlagPushURL           = "push.url"
+	FlagPushMethod        = "push.method"
+	FlagPushToken         = "push.token"
+	FlagPushTokenHeader   = "push.token-header"
+	FlagPushTyped         = "push.typed"
+	FlagPushRetries       = "push.retries"
+	FlagPushRetryInterval = "push.retry-interval"
+	FlagPushTimeout       = "push.timeout"
+)
+
+// RegisterFlags registers the --push.* settings of the emitter; the
+// defaults written here are the only ones.
+func (o *PusherOptions) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.URL, FlagPushURL, "", "push endpoint (e.g. http://127.0.0.1:8080/appsflyer); empty = generate traffic for the Pull API only")
+	fs.StringVar(&o.Method, FlagPushMethod, http.MethodPost, "POST (JSON body) or GET (fields as query parameters)")
+	settings.Secret(fs, &o.Token, FlagPushToken, "", "static push token sent in --"+FlagPushTokenHeader+" (prefer the env variable or --"+FlagPushToken+"-file)", "file holding the push token; wins over --"+FlagPushToken)
+	fs.StringVar(&o.TokenHeader, FlagPushTokenHeader, "Authorization", "header carrying the push token")
+	fs.BoolVar(&o.Typed, FlagPushTyped, false, "send JSON booleans and numbers instead of strings")
+	fs.IntVar(&o.Retries, FlagPushRetries, 0, "retry a 5xx answer this many times (AppsFlyer partner postbacks: 4)")
+	settings.OffDuration(fs, &o.RetryInterval, FlagPushRetryInterval, 15*time.Minute, "wait between push retries; 0 = retry at once")
+	fs.DurationVar(&o.Timeout, FlagPushTimeout, 10*time.Second, "timeout of one push request")
+}
+
+// WithDefaults returns o with zero settings replaced by their defaults.
+func (o PusherOptions) WithDefaults() PusherOptions {
+	o = settings.WithDefaults(o, (*PusherOptions).RegisterFlags)
 	if o.Sleep == nil {
 		o.Sleep = clock.Sleep
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: 10 * time.Second}
+		o.Client = &http.Client{Timeout: o.Timeout}
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	return o
 }
 
 func (o *PusherOptions) validate() error {
 	u, err := url.Parse(o.URL)
 	switch {
 	case o.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-		return fmt.Errorf("pusher option URL = %q: want an http(s) URL", o.URL)
+		return fmt.Errorf("%s %q: want an http(s) URL", FlagPushURL, o.URL)
 	case o.Method != http.MethodPost && o.Method != http.MethodGet:
-		return fmt.Errorf("pusher option Method = %q: want POST or GET", o.Method)
+		return fmt.Errorf("%s %q: want POST or GET", FlagPushMethod, o.Method)
 	case o.Retries < 0:
-		return fmt.Errorf("pusher option Retries = %d: want >= 0", o.Retries)
-	case o.RetryInterval < 0:
-		return fmt.Errorf("pusher option RetryInterval = %v: want >= 0", o.RetryInterval)
+		return fmt.Errorf("%s %d: want >= 0", FlagPushRetries, o.Retries)
+	case o.RetryInterval < 0 && o.RetryInterval != settings.Off:
+		return fmt.Errorf("%s %v: want >= 0", FlagPushRetryInterval, o.RetryInterval)
+	case o.Timeout <= 0:
+		return fmt.Errorf("%s %v: want > 0", FlagPushTimeout, o.Timeout)
 	case strings.ContainsAny(o.TokenHeader, " :\r\n"):
-		return fmt.Errorf("pusher option TokenHeader = %q: not a header name", o.TokenHeader)
+		return fmt.Errorf("%s %q: not a header name", FlagPushTokenHeader, o.TokenHeader)
 	}
 	return nil
 }
@@ -109,7 +135,7 @@ func (r *Result) Accepted() bool { return r.Status >= 200 && r.Status < 300 }
 
 // NewPusher validates the options.
 func NewPusher(opts PusherOptions) (*Pusher, error) {
-	opts.defaults()
+	opts = opts.WithDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
@@ -135,7 +161,7 @@ func (p *Pusher) Send(ctx context.Context, d Delivery) Result {
 	}
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if err := p.opts.Sleep(ctx, p.opts.RetryInterval); err != nil {
+			if err := p.opts.Sleep(ctx, settings.Duration(p.opts.RetryInterval)); err != nil {
 				res.Err = fmt.Errorf("push delivery %d: %w", d.Seq, err)
 				return res
 			}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
 	"github.com/campaignpulse/campaignpulse/aggregator/clock"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // receiver records pushes and answers with status(n) for the n-th request.
@@ -156,6 +158,20 @@ func TestPusherRetriesOnly5xx(t *testing.T) {
 	}
 }
 
+// TestPusherRetryIntervalOff: an interval switched off retries at once
+// instead of falling back to the 15m default.
+func TestPusherRetryIntervalOff(t *testing.T) {
+	var vc clock.Virtual
+	_, ts := newReceiver(t, func(int) int { return 503 })
+	p := mustPusher(t, PusherOptions{URL: ts.URL, Retries: 2, RetryInterval: settings.Off, Sleep: vc.Sleep})
+	if res := p.Send(context.Background(), mustTraffic(t, mustWorld(t, 3), TrafficOptions{}).Next()); res.Attempts != 3 {
+		t.Fatalf("%d attempts, want 3", res.Attempts)
+	}
+	if got := vc.Waits(); !slices.Equal(got, []time.Duration{0, 0}) {
+		t.Fatalf("retry waits %v, want two of 0", got)
+	}
+}
+
 func TestPusherTransportErrorNeverLeaksToken(t *testing.T) {
 	ts := httptest.NewServer(http.NotFoundHandler())
 	addr := ts.URL
@@ -239,10 +255,12 @@ func TestPusherRunPacesByDeliveryTime(t *testing.T) {
 
 func TestPusherOptionsValidate(t *testing.T) {
 	for name, o := range map[string]PusherOptions{
-		"URL":         {URL: "localhost:8080"},
-		"Method":      {URL: "http://x", Method: "PUT"},
-		"Retries":     {URL: "http://x", Retries: -1},
-		"TokenHeader": {URL: "http://x", TokenHeader: "Bad Header"},
+		FlagPushURL:           {URL: "localhost:8080"},
+		FlagPushMethod:        {URL: "http://x", Method: "PUT"},
+		FlagPushRetries:       {URL: "http://x", Retries: -1},
+		FlagPushTokenHeader:   {URL: "http://x", TokenHeader: "Bad Header"},
+		FlagPushRetryInterval: {URL: "http://x", RetryInterval: -time.Second},
+		FlagPushTimeout:       {URL: "http://x", Timeout: -time.Second},
 	} {
 		if _, err := NewPusher(o); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v, want one naming the option", name, err)

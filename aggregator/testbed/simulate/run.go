@@ -2,7 +2,7 @@ package simulate
 
 import (
 	"context"
-	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,27 +11,30 @@ import (
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/clock"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // Options configure Run: a world, its traffic, the Pull API server and the
 // push emitter, as the `simulate` subcommand and `make run` use them.
 type Options struct {
-	// Seed fixes the world and its traffic. Default 0.
-	Seed    int64
+	// Seed fixes the world and its traffic. Its flag defaults to 1; a zero
+	// Seed is world 0, not the default.
+	Seed    int64 `settings:"required"`
 	World   WorldOptions
 	Traffic TrafficOptions // Start defaults to the clock's now in Run
-	// Listen is the address of the fake Pull API; "" disables it.
-	Listen string
+	// Listen is the address of the fake Pull API; "" disables it (its flag
+	// has a default address).
+	Listen string `settings:"required"`
 	Server ServerOptions
 	// Push sends the traffic to Push.URL; with an empty URL the traffic is
 	// only generated (paced) so the Pull API has data to serve.
 	Push PusherOptions
-	// Workers is the number of concurrent pushes. Default 8.
+	// Workers is the number of concurrent pushes.
 	Workers int
 	// Count stops the traffic after this many deliveries (the Pull API keeps
 	// serving until ctx ends); 0 means no limit.
 	Count int
-	// StatsInterval is how often progress is logged. Default 10s.
+	// StatsInterval is how often progress is logged; settings.Off never.
 	StatsInterval time.Duration
 	// Now is the clock for pacing. Default time.Now.
 	Now func() time.Time
@@ -39,31 +42,53 @@ type Options struct {
 	OnListen func(addr string)
 }
 
-func (o *Options) defaults() {
-	if o.Workers == 0 {
-		o.Workers = 8
-	}
-	if o.StatsInterval == 0 {
-		o.StatsInterval = 10 * time.Second
-	}
+// Flag names of Run's own settings.
+const (
+	FlagSeed          = "sim.seed"
+	FlagCount         = "sim.count"
+	FlagStatsInterval = "sim.stats-interval"
+	FlagListen        = "pull.listen"
+	FlagWorkers       = "push.workers"
+)
+
+// RegisterFlags registers every setting of a simulation: the world, the
+// traffic, the fake Pull API and the push emitter. The defaults written
+// here and in the parts' registrations are the only ones.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	fs.Int64Var(&o.Seed, FlagSeed, 1, "seed of the synthetic world and its traffic (same seed, same events)")
+	o.World.RegisterFlags(fs)
+	o.Traffic.RegisterFlags(fs)
+	fs.IntVar(&o.Count, FlagCount, 0, "stop pushing after this many deliveries (the Pull API keeps serving); 0 = no limit")
+	settings.OffDuration(fs, &o.StatsInterval, FlagStatsInterval, 10*time.Second, "how often to log events/s; 0 = never")
+	fs.StringVar(&o.Listen, FlagListen, "127.0.0.1:8090", "address of the fake Pull API (GET /api/raw-data/export/app/{app}/{report}/v5); empty disables it")
+	o.Server.RegisterFlags(fs)
+	o.Push.RegisterFlags(fs)
+	fs.IntVar(&o.Workers, FlagWorkers, 8, "concurrent push requests")
+}
+
+// WithDefaults returns o with zero settings replaced by their defaults and
+// a zero traffic Start by the clock's now.
+func (o Options) WithDefaults() Options {
+	o = settings.WithDefaults(o, (*Options).RegisterFlags)
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Traffic.Start.IsZero() {
 		o.Traffic.Start = o.Now().UTC()
 	}
+	return o
 }
 
 func (o *Options) validate() error {
 	switch {
 	case o.Workers < 1:
-		return fmt.Errorf("simulate option Workers = %d: want >= 1", o.Workers)
+		return fmt.Errorf("%s %d: want >= 1", FlagWorkers, o.Workers)
 	case o.Count < 0:
-		return fmt.Errorf("simulate option Count = %d: want >= 0", o.Count)
-	case o.StatsInterval < 0:
-		return fmt.Errorf("simulate option StatsInterval = %v: want >= 0", o.StatsInterval)
+		return fmt.Errorf("%s %d: want >= 0", FlagCount, o.Count)
+	case o.StatsInterval < 0 && o.StatsInterval != settings.Off:
+		return fmt.Errorf("%s %v: want >= 0", FlagStatsInterval, o.StatsInterval)
 	case o.Listen == "" && o.Push.URL == "":
-		return errors.New("simulate options Listen and Push.URL are both empty: nothing to do")
+		return fmt.Errorf("%s and %s are both empty: nothing to do", FlagListen, FlagPushURL)
 	}
 	return nil
 }
@@ -76,7 +101,7 @@ type RunStats struct {
 // Run simulates AppsFlyer until ctx ends: it serves the Pull API on Listen
 // and sends paced push traffic to Push.URL.
 func Run(ctx context.Context, opts Options, log *slog.Logger) error {
-	opts.defaults()
+	opts = opts.WithDefaults()
 	if err := opts.validate(); err != nil {
 		return err
 	}
@@ -152,8 +177,8 @@ func Run(ctx context.Context, opts Options, log *slog.Logger) error {
 	}()
 
 	var tick <-chan time.Time
-	if opts.StatsInterval > 0 {
-		t := time.NewTicker(opts.StatsInterval)
+	if every := settings.Duration(opts.StatsInterval); every > 0 {
+		t := time.NewTicker(every)
 		defer t.Stop()
 		tick = t.C
 	}

@@ -2,15 +2,18 @@ package simulate
 
 import (
 	"context"
+	"flag"
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 func TestRunServesPullAndPushes(t *testing.T) {
@@ -91,13 +94,53 @@ func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 func TestRunOptionsValidate(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for name, o := range map[string]Options{
-		"Listen and Push.URL": {},
-		"Count":               {Listen: "127.0.0.1:0", Count: -1},
-		"Tokens":              {Listen: "127.0.0.1:0"},
-		"Rate":                {Listen: "127.0.0.1:0", Traffic: TrafficOptions{Rate: -5}},
+		FlagListen + " and " + FlagPushURL: {},
+		FlagCount:                          {Listen: "127.0.0.1:0", Count: -1},
+		FlagPullToken:                      {Listen: "127.0.0.1:0"},
+		FlagRate:                           {Listen: "127.0.0.1:0", Traffic: TrafficOptions{Rate: -5}},
 	} {
 		if err := Run(context.Background(), o, log); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v, want one naming the option", name, err)
 		}
+	}
+}
+
+// TestFlagsAndLibraryShareDefaults: options parsed from an empty command
+// line and zero options given to WithDefaults are the same simulation,
+// except for the settings whose zero means something to a library caller
+// (seed 0, no Pull API); 0 and the words of --pull.quota parse as documented.
+func TestFlagsAndLibraryShareDefaults(t *testing.T) {
+	parse := func(args ...string) Options {
+		t.Helper()
+		fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+		var o Options
+		o.RegisterFlags(fs)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	fromFlags := parse()
+	lib := Options{Seed: fromFlags.Seed, Listen: fromFlags.Listen, Now: time.Now}.WithDefaults()
+	fromFlags.Now, lib.Now = nil, nil
+	lib.Traffic.Start = time.Time{}
+	if !reflect.DeepEqual(fromFlags, lib) {
+		t.Fatalf("flag defaults\n%+v\ndiffer from WithDefaults\n%+v", fromFlags, lib)
+	}
+	if o := (Options{}).WithDefaults(); o.Seed != 0 || o.Listen != "" {
+		t.Fatalf("WithDefaults gave seed %d and listen %q to a library caller, want 0 and none", o.Seed, o.Listen)
+	}
+	o := parse("--pull.quota", "unlimited", "--sim.stats-interval", "0", "--push.retry-interval", "off", "--pull.token", "a,b")
+	if o.Server.QuotaPerDay != -1 || o.StatsInterval != settings.Off || o.Push.RetryInterval != settings.Off || len(o.Server.Tokens) != 2 {
+		t.Fatalf("quota %d, stats interval %v, retry interval %v, tokens %d", o.Server.QuotaPerDay, o.StatsInterval, o.Push.RetryInterval, len(o.Server.Tokens))
+	}
+	if o = parse("--pull.quota", "12"); o.Server.QuotaPerDay != 12 {
+		t.Fatalf("quota %d, want 12", o.Server.QuotaPerDay)
+	}
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	new(Options).RegisterFlags(fs)
+	if err := fs.Parse([]string{"--pull.quota", "0"}); err == nil || !strings.Contains(err.Error(), FlagQuota) {
+		t.Fatalf("--pull.quota 0: %v, want an error naming the flag", err)
 	}
 }

@@ -2,16 +2,19 @@ package simulate
 
 import (
 	"crypto/subtle"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // ServerOptions configure the fake Pull API. Zero values take the defaults.
@@ -26,25 +29,25 @@ type ServerOptions struct {
 	// expiry. Default time.Now.
 	Now func() time.Time
 	// QuotaPerDay is the number of report calls allowed per app, report and
-	// UTC day; the next call gets AppsFlyer's 400 quota answer. Default 0
-	// means AppsFlyer's numbers: 24 for installs reports, 12 for in-app
-	// events reports. Negative means unlimited. Only calls that get a report
+	// UTC day; the next call gets AppsFlyer's 400 quota answer. 0 means
+	// AppsFlyer's numbers: 24 for installs reports, 12 for in-app events
+	// reports. Negative means unlimited. Only calls that get a report
 	// count; rejected calls (401, 404, 400) do not.
 	QuotaPerDay int
 	// RowCap, when > 0, replaces maximum_rows as the silent truncation cap,
-	// so truncation is testable with small data. Default 0 (maximum_rows).
+	// so truncation is testable with small data. 0: maximum_rows.
 	RowCap int
 	// Direct answers the report with 200 and the CSV instead of a 302 to a
-	// one-time download URL. Default false (redirect, as hq1 does).
+	// one-time download URL (false: redirect, as hq1 does).
 	Direct bool
 	// DownloadBaseURL is the scheme and host of one-time URLs (AppsFlyer
-	// uses a second host, rawdata.appsflyer.com). Default: the host the
+	// uses a second host, rawdata.appsflyer.com). Empty: the host the
 	// request came to.
 	DownloadBaseURL string
-	// DownloadTTL is how long an unused download URL stays valid. Default 10m.
+	// DownloadTTL is how long an unused download URL stays valid.
 	DownloadTTL time.Duration
 	// SlowDelay is how long a FaultSlow request is held before its answer
-	// (or until the client gives up). Default 5s.
+	// (or until the client gives up).
 	SlowDelay time.Duration
 	// ServeDuration, when > 0, paces every report body so that sending it
 	// takes at least this long, rows spread evenly over it: a large report
@@ -53,49 +56,99 @@ type ServerOptions struct {
 	// ServeMinRows limits ServeDuration to reports of at least this many
 	// rows, so small windows stay fast. Default 0 (every report).
 	ServeMinRows int
-	// ServerErrorStatus is the status of FaultServerError. Default 503.
+	// ServerErrorStatus is the status of FaultServerError.
 	ServerErrorStatus int
 	// Log receives one debug line per request (never the token). Default
 	// discards.
 	Log *slog.Logger
 }
 
-func (o *ServerOptions) defaults() {
+// Flag names of the fake Pull API's settings.
+const (
+	FlagPullToken       = "pull.token"
+	FlagQuota           = "pull.quota"
+	FlagRowCap          = "pull.row-cap"
+	FlagDirect          = "pull.direct"
+	FlagDownloadBaseURL = "pull.download-base-url"
+	FlagDownloadTTL     = "pull.download-ttl"
+	FlagSlowDelay       = "pull.slow-delay"
+	FlagErrorStatus     = "pull.error-status"
+)
+
+// RegisterFlags registers the --pull.* settings of the fake Pull API; the
+// defaults written here are the only ones.
+func (o *ServerOptions) RegisterFlags(fs *flag.FlagSet) {
+	settings.SecretList(fs, &o.Tokens, FlagPullToken, "accepted Pull API V2 token(s), comma-separated (prefer the env variable or --"+FlagPullToken+"-file)", "file holding the accepted Pull API token(s); wins over --"+FlagPullToken)
+	o.QuotaPerDay = 0
+	fs.Var((*quota)(&o.QuotaPerDay), FlagQuota, `report calls per app, report and UTC day: "appsflyer" (24 installs, 12 in-app), a number, or "unlimited"`)
+	fs.IntVar(&o.RowCap, FlagRowCap, 0, "truncate reports at this many rows instead of maximum_rows; 0 = maximum_rows")
+	fs.BoolVar(&o.Direct, FlagDirect, false, "answer reports with 200 + CSV instead of a 302 to a one-time download URL")
+	fs.StringVar(&o.DownloadBaseURL, FlagDownloadBaseURL, "", "scheme://host of one-time download URLs; empty = the host the request came to")
+	fs.DurationVar(&o.DownloadTTL, FlagDownloadTTL, 10*time.Minute, "how long an unused one-time download URL stays valid")
+	fs.DurationVar(&o.SlowDelay, FlagSlowDelay, 5*time.Second, "how long a request with the slow fault is held before its answer")
+	fs.IntVar(&o.ServerErrorStatus, FlagErrorStatus, http.StatusServiceUnavailable, "status (5xx) of a request with the server-error fault")
+}
+
+// WithDefaults returns o with zero settings replaced by their defaults.
+func (o ServerOptions) WithDefaults() ServerOptions {
+	o = settings.WithDefaults(o, (*ServerOptions).RegisterFlags)
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.DownloadTTL == 0 {
-		o.DownloadTTL = 10 * time.Minute
-	}
-	if o.SlowDelay == 0 {
-		o.SlowDelay = 5 * time.Second
-	}
-	if o.ServerErrorStatus == 0 {
-		o.ServerErrorStatus = http.StatusServiceUnavailable
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	return o
+}
+
+// quota is --pull.quota on QuotaPerDay: "appsflyer" (0), "unlimited" (-1)
+// or a positive number.
+type quota int
+
+func (q *quota) String() string {
+	switch {
+	case q == nil || *q == 0:
+		return "appsflyer"
+	case *q < 0:
+		return "unlimited"
+	}
+	return strconv.Itoa(int(*q))
+}
+
+func (q *quota) Set(s string) error {
+	switch s {
+	case "appsflyer":
+		*q = 0
+	case "unlimited":
+		*q = -1
+	default:
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%q: want \"appsflyer\", \"unlimited\" or a positive number", s)
+		}
+		*q = quota(n)
+	}
+	return nil
 }
 
 func (o *ServerOptions) validate() error {
 	switch {
 	case len(o.Tokens) == 0:
-		return fmt.Errorf("server option Tokens: at least one API token is required")
+		return fmt.Errorf("%s or %s-file: at least one API token is required to serve the Pull API", FlagPullToken, FlagPullToken)
 	case o.RowCap < 0:
-		return fmt.Errorf("server option RowCap = %d: want >= 0", o.RowCap)
+		return fmt.Errorf("%s %d: want >= 0", FlagRowCap, o.RowCap)
 	case o.ServeDuration < 0 || o.ServeMinRows < 0:
 		return fmt.Errorf("server option ServeDuration/ServeMinRows = %v/%d: want >= 0", o.ServeDuration, o.ServeMinRows)
 	case o.DownloadTTL < 0 || o.SlowDelay < 0:
-		return fmt.Errorf("server option DownloadTTL/SlowDelay = %v/%v: want >= 0", o.DownloadTTL, o.SlowDelay)
+		return fmt.Errorf("%s/%s %v/%v: want >= 0", FlagDownloadTTL, FlagSlowDelay, o.DownloadTTL, o.SlowDelay)
 	case o.ServerErrorStatus < 500 || o.ServerErrorStatus > 599:
-		return fmt.Errorf("server option ServerErrorStatus = %d: want 5xx", o.ServerErrorStatus)
+		return fmt.Errorf("%s %d: want 5xx", FlagErrorStatus, o.ServerErrorStatus)
 	case o.DownloadBaseURL != "" && !strings.HasPrefix(o.DownloadBaseURL, "http://") && !strings.HasPrefix(o.DownloadBaseURL, "https://"):
-		return fmt.Errorf("server option DownloadBaseURL = %q: want an http(s) URL", o.DownloadBaseURL)
+		return fmt.Errorf("%s %q: want an http(s) URL", FlagDownloadBaseURL, o.DownloadBaseURL)
 	}
 	for _, t := range append(append([]string(nil), o.Tokens...), o.SuspendedTokens...) {
 		if t == "" {
-			return fmt.Errorf("server option Tokens: empty token")
+			return fmt.Errorf("%s: empty token", FlagPullToken)
 		}
 	}
 	return nil
@@ -137,7 +190,7 @@ var _ http.Handler = (*Server)(nil)
 
 // NewServer returns the Pull API of the world.
 func NewServer(w *World, opts ServerOptions) (*Server, error) {
-	opts.defaults()
+	opts = opts.WithDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}

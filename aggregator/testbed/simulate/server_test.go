@@ -235,10 +235,10 @@ func TestServerDownloadExpires(t *testing.T) {
 func TestServerOptionsValidate(t *testing.T) {
 	w := mustWorld(t, 1)
 	for name, o := range map[string]ServerOptions{
-		"Tokens":            {},
-		"RowCap":            {Tokens: []string{"t"}, RowCap: -1},
-		"ServerErrorStatus": {Tokens: []string{"t"}, ServerErrorStatus: 404},
-		"DownloadBaseURL":   {Tokens: []string{"t"}, DownloadBaseURL: "ftp://x"},
+		FlagPullToken:       {},
+		FlagRowCap:          {Tokens: []string{"t"}, RowCap: -1},
+		FlagErrorStatus:     {Tokens: []string{"t"}, ServerErrorStatus: 404},
+		FlagDownloadBaseURL: {Tokens: []string{"t"}, DownloadBaseURL: "ftp://x"},
 	} {
 		if _, err := NewServer(w, o); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v, want one naming the option", name, err)

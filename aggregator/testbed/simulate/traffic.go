@@ -2,101 +2,120 @@ package simulate
 
 import (
 	"container/heap"
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/event"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // TrafficOptions shape the push traffic. Zero values take the defaults;
 // shares are probabilities in [0, 1] per fresh event.
 type TrafficOptions struct {
-	// Start is the delivery time of the first event. Default
-	// 2026-11-02 00:00:00 UTC, so that a seed alone fixes the traffic.
+	// Start is the delivery time of the first event. Default defaultStart,
+	// so that a seed alone fixes the traffic (Run starts at its clock's now).
 	Start time.Time
 	// Rate is the mean number of fresh events per second of simulated time
-	// (Poisson arrivals). Duplicate copies come on top. Default 50.
+	// (Poisson arrivals). Duplicate copies come on top.
 	Rate float64
-	// InstallShare is the share of fresh events that are installs. Default 0.3.
+	// InstallShare is the share of fresh events that are installs.
 	InstallShare float64
 	// DuplicateShare: the event is delivered a second time (a push retry)
-	// 1 s..DuplicateDelay later. Default 0.
+	// 1 s..DuplicateDelay later.
 	DuplicateShare float64
 	// LateShare: the event is delivered MinLateness..MaxLateness after its
-	// event time instead of within MaxDelay. Default 0.
+	// event time instead of within MaxDelay.
 	LateShare float64
 	// MalformedShare: the delivery is garbage (bad JSON, garbled time,
-	// unknown platform or a missing field) and no event exists. Default 0.
+	// unknown platform or a missing field) and no event exists.
 	MalformedShare float64
 	// DropShare: the push never arrives (the Pusher skips it) but the event
-	// exists, so a pull backfill recovers it. Default 0.
+	// exists, so a pull backfill recovers it.
 	DropShare float64
-	// MaxDelay is the normal gap between event time and delivery. Default 2s.
+	// MaxDelay is the normal gap between event time and delivery.
 	MaxDelay time.Duration
-	// MinLateness / MaxLateness bound late deliveries. Defaults 2m and 3h.
+	// MinLateness / MaxLateness bound late deliveries.
 	MinLateness, MaxLateness time.Duration
-	// DuplicateDelay bounds the gap between two copies. Default 30s.
+	// DuplicateDelay bounds the gap between two copies.
 	DuplicateDelay time.Duration
 	// PriorUsers installed during the week before Start (their installs are
 	// not part of the traffic) so in-app events have realistic install
-	// gaps from the start. Default 2000.
+	// gaps from the start.
 	PriorUsers int
 	// Users bounds the memory of users that generate in-app events: the
 	// newest Users/4 (most in-app events follow the install within hours)
 	// and a uniform sample of Users older ones (some come days later).
-	// Default 20000.
 	Users int
 }
 
-func (o *TrafficOptions) defaults() {
+// defaultStart is the Start of traffic whose options leave it zero.
+var defaultStart = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+
+// Flag names of the traffic's settings.
+const (
+	FlagRate           = "sim.rate"
+	FlagInstallShare   = "sim.install-share"
+	FlagDuplicateShare = "sim.duplicate-share"
+	FlagLateShare      = "sim.late-share"
+	FlagMalformedShare = "sim.malformed-share"
+	FlagDropShare      = "sim.drop-share"
+	FlagMaxDelay       = "sim.max-delay"
+	FlagLateMin        = "sim.late-min"
+	FlagLateMax        = "sim.late-max"
+	FlagDuplicateDelay = "sim.duplicate-delay"
+	FlagPriorUsers     = "sim.prior-users"
+	FlagUsers          = "sim.users"
+)
+
+// RegisterFlags registers the --sim.* settings of the traffic; the defaults
+// written here are the only ones.
+func (o *TrafficOptions) RegisterFlags(fs *flag.FlagSet) {
+	fs.Float64Var(&o.Rate, FlagRate, 50, "fresh events per second (Poisson); duplicates come on top")
+	fs.Float64Var(&o.InstallShare, FlagInstallShare, 0.3, "share of fresh events that are installs, 0..1")
+	fs.Float64Var(&o.DuplicateShare, FlagDuplicateShare, 0, "share of events pushed twice (push retry), 0..1")
+	fs.Float64Var(&o.LateShare, FlagLateShare, 0, "share of events delivered --"+FlagLateMin+"..--"+FlagLateMax+" after their event time, 0..1")
+	fs.Float64Var(&o.MalformedShare, FlagMalformedShare, 0, "share of malformed pushes (bad JSON, garbled time, unknown platform, missing field), 0..1")
+	fs.Float64Var(&o.DropShare, FlagDropShare, 0, "share of events never pushed (only a pull backfill recovers them), 0..1")
+	fs.DurationVar(&o.MaxDelay, FlagMaxDelay, 2*time.Second, "normal gap between event time and delivery")
+	fs.DurationVar(&o.MinLateness, FlagLateMin, 2*time.Minute, "minimum lateness of late deliveries")
+	fs.DurationVar(&o.MaxLateness, FlagLateMax, 3*time.Hour, "maximum lateness of late deliveries")
+	fs.DurationVar(&o.DuplicateDelay, FlagDuplicateDelay, 30*time.Second, "longest gap between the two copies of a duplicated event")
+	fs.IntVar(&o.PriorUsers, FlagPriorUsers, 2000, "users installed during the week before the traffic starts, so in-app events have realistic install gaps")
+	fs.IntVar(&o.Users, FlagUsers, 20000, "users remembered for in-app events (the newest quarter and a sample of older ones)")
+}
+
+// WithDefaults returns o with zero settings replaced by their defaults.
+func (o TrafficOptions) WithDefaults() TrafficOptions {
+	o = settings.WithDefaults(o, (*TrafficOptions).RegisterFlags)
 	if o.Start.IsZero() {
-		o.Start = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+		o.Start = defaultStart
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
-	if o.Rate == 0 {
-		o.Rate = 50
-	}
-	if o.InstallShare == 0 {
-		o.InstallShare = 0.3
-	}
-	def(&o.MaxDelay, 2*time.Second)
-	def(&o.MinLateness, 2*time.Minute)
-	def(&o.MaxLateness, 3*time.Hour)
-	def(&o.DuplicateDelay, 30*time.Second)
-	if o.PriorUsers == 0 {
-		o.PriorUsers = 2000
-	}
-	if o.Users == 0 {
-		o.Users = 20000
-	}
+	return o
 }
 
 func (o *TrafficOptions) validate() error {
 	for _, s := range []struct {
 		name string
 		v    float64
-	}{{"InstallShare", o.InstallShare}, {"DuplicateShare", o.DuplicateShare}, {"LateShare", o.LateShare}, {"MalformedShare", o.MalformedShare}, {"DropShare", o.DropShare}} {
+	}{{FlagInstallShare, o.InstallShare}, {FlagDuplicateShare, o.DuplicateShare}, {FlagLateShare, o.LateShare}, {FlagMalformedShare, o.MalformedShare}, {FlagDropShare, o.DropShare}} {
 		if s.v < 0 || s.v > 1 || math.IsNaN(s.v) {
-			return fmt.Errorf("traffic option %s = %v: want a share in [0, 1]", s.name, s.v)
+			return fmt.Errorf("%s %v: want a share in [0, 1]", s.name, s.v)
 		}
 	}
 	switch {
 	case o.Rate <= 0 || math.IsInf(o.Rate, 0) || math.IsNaN(o.Rate):
-		return fmt.Errorf("traffic option Rate = %v: want > 0 events/s", o.Rate)
+		return fmt.Errorf("%s %v: want > 0 events/s", FlagRate, o.Rate)
 	case o.MaxDelay < 0:
-		return fmt.Errorf("traffic option MaxDelay = %v: want >= 0", o.MaxDelay)
+		return fmt.Errorf("%s %v: want >= 0", FlagMaxDelay, o.MaxDelay)
 	case o.MinLateness <= 0 || o.MaxLateness < o.MinLateness:
-		return fmt.Errorf("traffic option MinLateness/MaxLateness = %v/%v: want 0 < min <= max", o.MinLateness, o.MaxLateness)
+		return fmt.Errorf("%s/%s %v/%v: want 0 < min <= max", FlagLateMin, FlagLateMax, o.MinLateness, o.MaxLateness)
 	case o.DuplicateDelay < time.Second:
-		return fmt.Errorf("traffic option DuplicateDelay = %v: want >= 1s", o.DuplicateDelay)
+		return fmt.Errorf("%s %v: want >= 1s", FlagDuplicateDelay, o.DuplicateDelay)
 	case o.PriorUsers < 0 || o.Users < 4:
-		return fmt.Errorf("traffic option PriorUsers/Users = %d/%d: want >= 0 / >= 4", o.PriorUsers, o.Users)
+		return fmt.Errorf("%s/%s %d/%d: want >= 0 / >= 4", FlagPriorUsers, FlagUsers, o.PriorUsers, o.Users)
 	}
 	return nil
 }
@@ -136,7 +155,7 @@ type TrafficStats struct {
 // Traffic starts a delivery stream. Each World should have one stream: two
 // streams would record overlapping events.
 func (w *World) Traffic(opts TrafficOptions) (*Traffic, error) {
-	opts.defaults()
+	opts = opts.WithDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}

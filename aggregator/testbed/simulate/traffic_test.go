@@ -127,7 +127,7 @@ func TestMalformedDeliveriesFailParse(t *testing.T) {
 func TestTrafficRealism(t *testing.T) {
 	w := mustWorld(t, 21)
 	o := TrafficOptions{LateShare: 0.1, DuplicateShare: 0.05}
-	o.defaults()
+	o = o.WithDefaults()
 	tr := mustTraffic(t, w, o)
 	afID := regexp.MustCompile(`^\d{13}-\d{7,19}$`)
 	pushTime := regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$`)
@@ -294,11 +294,11 @@ func TestTrafficUntilAndTypedJSON(t *testing.T) {
 func TestTrafficOptionsValidate(t *testing.T) {
 	w := mustWorld(t, 1)
 	for name, o := range map[string]TrafficOptions{
-		"DuplicateShare": {DuplicateShare: 1.5},
-		"Rate":           {Rate: -1},
-		"MinLateness":    {MinLateness: time.Hour, MaxLateness: time.Minute},
-		"DuplicateDelay": {DuplicateDelay: time.Millisecond},
-		"Users":          {Users: 2},
+		FlagDuplicateShare: {DuplicateShare: 1.5},
+		FlagRate:           {Rate: -1},
+		FlagLateMin:        {MinLateness: time.Hour, MaxLateness: time.Minute},
+		FlagDuplicateDelay: {DuplicateDelay: time.Millisecond},
+		FlagUsers:          {Users: 2},
 	} {
 		if _, err := w.Traffic(o); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v, want one naming the option", name, err)

@@ -1,44 +1,55 @@
 package simulate
 
 import (
+	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // WorldOptions shape the synthetic world. Zero values take the defaults.
 type WorldOptions struct {
-	// Apps is the number of apps, alternating iOS and Android. Default 4.
+	// Apps is the number of apps, alternating iOS and Android.
 	Apps int
 	// Campaigns is the number of campaigns per attributed media source and
-	// app. Default 8.
+	// app.
 	Campaigns int
-	// Skew is the Zipf exponent of app and campaign popularity. Default 1.2.
+	// Skew is the Zipf exponent of app and campaign popularity.
 	Skew float64
 }
 
-func (o *WorldOptions) defaults() {
-	if o.Apps == 0 {
-		o.Apps = 4
-	}
-	if o.Campaigns == 0 {
-		o.Campaigns = 8
-	}
-	if o.Skew == 0 {
-		o.Skew = 1.2
-	}
+// Flag names of the world's settings.
+const (
+	FlagApps      = "sim.apps"
+	FlagCampaigns = "sim.campaigns"
+	FlagSkew      = "sim.skew"
+)
+
+// RegisterFlags registers the --sim.* settings of the world; the defaults
+// written here are the only ones.
+func (o *WorldOptions) RegisterFlags(fs *flag.FlagSet) {
+	fs.IntVar(&o.Apps, FlagApps, 4, "number of synthetic apps (alternating iOS and Android)")
+	fs.IntVar(&o.Campaigns, FlagCampaigns, 8, "campaigns per attributed media source and app")
+	fs.Float64Var(&o.Skew, FlagSkew, 1.2, "Zipf exponent of app and campaign popularity")
+}
+
+// WithDefaults returns o with zero settings replaced by their defaults.
+func (o WorldOptions) WithDefaults() WorldOptions {
+	return settings.WithDefaults(o, (*WorldOptions).RegisterFlags)
 }
 
 func (o *WorldOptions) validate() error {
 	switch {
 	case o.Apps < 1 || o.Apps > 1000:
-		return fmt.Errorf("world option Apps = %d: want 1..1000", o.Apps)
+		return fmt.Errorf("%s %d: want 1..1000", FlagApps, o.Apps)
 	case o.Campaigns < 1 || o.Campaigns > 10000:
-		return fmt.Errorf("world option Campaigns = %d: want 1..10000", o.Campaigns)
+		return fmt.Errorf("%s %d: want 1..10000", FlagCampaigns, o.Campaigns)
 	case o.Skew < 0 || math.IsNaN(o.Skew) || o.Skew > 10:
-		return fmt.Errorf("world option Skew = %v: want 0..10", o.Skew)
+		return fmt.Errorf("%s %v: want 0..10", FlagSkew, o.Skew)
 	}
 	return nil
 }
@@ -93,7 +104,7 @@ type Adset struct {
 // NewWorld builds a world from a seed; the same seed and options always give
 // the same world.
 func NewWorld(seed int64, opts WorldOptions) (*World, error) {
-	opts.defaults()
+	opts = opts.WithDefaults()
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}

@@ -87,9 +87,9 @@ func TestWorldShapes(t *testing.T) {
 
 func TestWorldOptionsValidate(t *testing.T) {
 	for name, o := range map[string]WorldOptions{
-		"Apps":      {Apps: -1},
-		"Campaigns": {Campaigns: 20000},
-		"Skew":      {Skew: -2},
+		FlagApps:      {Apps: -1},
+		FlagCampaigns: {Campaigns: 20000},
+		FlagSkew:      {Skew: -2},
 	} {
 		if _, err := NewWorld(1, o); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v, want one naming the option", name, err)

@@ -16,30 +16,28 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/chaos"
 )
 
+// brokersEnv is the default of --kafka.brokers.
+const brokersEnv = "CAMPAIGNPULSE_KAFKA_BROKERS"
+
 func main() {
 	var o chaos.Options
-	brokers := flag.String("kafka.brokers", os.Getenv("CAMPAIGNPULSE_KAFKA_BROKERS"), "Kafka brokers (comma-separated); empty runs an in-process kfake cluster")
-	flag.StringVar(&o.Binary, "binary", "bin/campaignpulse", "the campaignpulse executable under test")
-	flag.StringVar(&o.Dir, "dir", "", "work directory for FerretDB files and aggregator logs (default: a temp dir)")
-	flag.IntVar(&o.Events, "events", 30000, "deliveries fed to raw_events")
-	flag.IntVar(&o.Kills, "kills", 12, "minimum number of SIGKILLs")
-	flag.IntVar(&o.StoreOutages, "store-outages", 3, "times MongoDB goes away during the run")
-	flag.DurationVar(&o.OutageLength, "outage", 3*time.Second, "length of each store outage")
-	flag.IntVar(&o.ReplyLosses, "reply-losses", 3, "times the aggregators' MongoDB replies are lost (writes applied, clients time out) before a kill")
-	flag.DurationVar(&o.ReplyLossLength, "reply-loss", 2*time.Second, "length of each reply loss")
-	flag.IntVar(&o.Instances, "instances", 2, "aggregators running at once in one consumer group")
-	flag.Int64Var(&o.Seed, "seed", 1, "seed of traffic and kill timing")
-	flag.Parse()
-	if *brokers != "" {
-		o.Brokers = strings.Split(*brokers, ",")
+	o.RegisterFlags(flag.CommandLine)
+	// The one variable the tool reads: the brokers of `make chaos` against
+	// a real cluster. A --kafka.brokers flag wins over it.
+	if v := os.Getenv(brokersEnv); v != "" {
+		if err := flag.Set(metricdoc.FlagBrokers, v); err != nil {
+			fmt.Fprintf(os.Stderr, "chaos: %s: %v\n", brokersEnv, err)
+			os.Exit(2)
+		}
 	}
+	flag.Parse()
 	o.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
