@@ -3,11 +3,16 @@ package brokerfault
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/clock"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 )
 
 // Target is a broker that can be faulted; *realkafka.Broker implements it.
@@ -33,59 +38,92 @@ const (
 	Pause Fault = "pause"
 )
 
+// Flag names of a fault schedule's settings.
+const (
+	FlagFaults = "fault.kinds"
+	FlagCount  = "fault.count"
+	FlagGap    = "fault.gap"
+	FlagDown   = "fault.down"
+	FlagSeed   = "fault.seed"
+)
+
 // Options configures a fault schedule. Zero values take the defaults.
 type Options struct {
-	// Faults to draw from. Default: Kill, Stop, Pause.
+	// Faults to draw from.
 	Faults []Fault
-	// Count is the number of faults injected. Default 3.
+	// Count is the number of faults injected.
 	Count int
-	// Gap is how long the broker runs healthy before each fault. Default 3s.
+	// Gap is how long the broker runs healthy before each fault.
 	Gap time.Duration
-	// Down is how long the broker stays dead or frozen. Default 2s.
+	// Down is how long the broker stays dead or frozen.
 	Down time.Duration
-	// Seed picks the sequence of faults. Default 1.
+	// Seed picks the sequence of faults.
 	Seed int64
 	// Log receives one line per fault. Default: discard.
 	Log *slog.Logger
-	// Wait blocks for d or until ctx ends. Default: a timer; tests may compress time.
-	Wait func(ctx context.Context, d time.Duration) error
+	// Sleep waits for Gap and Down. Default clock.Sleep (the wall clock).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-func (o *Options) defaults() {
-	if len(o.Faults) == 0 {
-		o.Faults = []Fault{Kill, Stop, Pause}
-	}
-	if o.Count == 0 {
-		o.Count = 3
-	}
-	if o.Gap == 0 {
-		o.Gap = 3 * time.Second
-	}
-	if o.Down == 0 {
-		o.Down = 2 * time.Second
-	}
-	if o.Seed == 0 {
-		o.Seed = 1
-	}
+// RegisterFlags registers the --fault.* settings of a schedule; the defaults written here are
+// the only ones.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	o.Faults = []Fault{Kill, Stop, Pause}
+	fs.Var((*faultList)(&o.Faults), FlagFaults, "faults to draw from, comma-separated: kill, stop, pause")
+	fs.IntVar(&o.Count, FlagCount, 3, "number of faults injected")
+	fs.DurationVar(&o.Gap, FlagGap, 3*time.Second, "how long the broker runs healthy before each fault")
+	fs.DurationVar(&o.Down, FlagDown, 2*time.Second, "how long the broker stays dead or frozen")
+	fs.Int64Var(&o.Seed, FlagSeed, 1, "seed of the sequence of faults")
+}
+
+// WithDefaults returns o with zero settings replaced by their defaults.
+func (o Options) WithDefaults() Options {
+	o = settings.WithDefaults(o, (*Options).RegisterFlags)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	if o.Wait == nil {
-		o.Wait = wait
+	if o.Sleep == nil {
+		o.Sleep = clock.Sleep
 	}
+	return o
+}
+
+// faultList is --fault.kinds: a comma-separated list of faults.
+type faultList []Fault
+
+func (l *faultList) String() string {
+	if l == nil {
+		return ""
+	}
+	var b strings.Builder
+	for i, f := range *l {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(string(f))
+	}
+	return b.String()
+}
+
+func (l *faultList) Set(s string) error {
+	*l = nil
+	for _, f := range settings.SplitList(s) {
+		*l = append(*l, Fault(f))
+	}
+	return nil
 }
 
 func (o *Options) validate() error {
 	for _, f := range o.Faults {
 		if !slices.Contains([]Fault{Kill, Stop, Pause}, f) {
-			return fmt.Errorf("brokerfault Faults: unknown fault %q (want kill, stop or pause)", f)
+			return fmt.Errorf("%s: unknown fault %q (want kill, stop or pause)", FlagFaults, f)
 		}
 	}
 	if o.Count < 0 {
-		return fmt.Errorf("brokerfault Count %d: must not be negative", o.Count)
+		return fmt.Errorf("%s %d: must not be negative", FlagCount, o.Count)
 	}
 	if o.Gap < 0 || o.Down < 0 {
-		return fmt.Errorf("brokerfault Gap %s / Down %s: must not be negative", o.Gap, o.Down)
+		return fmt.Errorf("%s %s / %s %s: must not be negative", FlagGap, o.Gap, FlagDown, o.Down)
 	}
 	return nil
 }
@@ -93,7 +131,7 @@ func (o *Options) validate() error {
 // Plan is the sequence of faults Run injects for o: a seeded shuffle that uses every configured
 // kind before repeating one, so a short schedule still covers each failure mode.
 func Plan(o Options) ([]Fault, error) {
-	o.defaults()
+	o = o.WithDefaults()
 	if err := o.validate(); err != nil {
 		return nil, err
 	}
@@ -122,10 +160,10 @@ func Run(ctx context.Context, t Target, o Options) ([]Injected, error) {
 	if err != nil {
 		return nil, err
 	}
-	o.defaults()
+	o = o.WithDefaults()
 	var done []Injected
 	for i, f := range plan {
-		if err := o.Wait(ctx, o.Gap); err != nil {
+		if err := o.Sleep(ctx, o.Gap); err != nil {
 			return done, err
 		}
 		in, err := inject(ctx, t, f, o)
@@ -154,7 +192,7 @@ func inject(ctx context.Context, t Target, f Fault, o Options) (Injected, error)
 	if err := down(ctx); err != nil {
 		return in, err
 	}
-	if err := o.Wait(ctx, o.Down); err != nil {
+	if err := o.Sleep(ctx, o.Down); err != nil {
 		// Leave no frozen or dead broker behind a cancelled run.
 		return in, errors.Join(err, up(context.WithoutCancel(ctx)))
 	}
@@ -167,15 +205,4 @@ func inject(ctx context.Context, t Target, f Fault, o Options) (Injected, error)
 	}
 	in.Outage = time.Since(in.Start)
 	return in, nil
-}
-
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -1,6 +1,7 @@
 package brokerfault
 
 import (
+	"flag"
 	"slices"
 	"strings"
 	"testing"
@@ -56,9 +57,9 @@ func TestPlanSeedsDiffer(t *testing.T) {
 
 func TestPlanRejectsBadOptions(t *testing.T) {
 	cases := map[string]Options{
-		"Faults": {Faults: []Fault{"reboot"}},
-		"Count":  {Count: -1},
-		"Gap":    {Gap: -1},
+		FlagFaults: {Faults: []Fault{"reboot"}},
+		FlagCount:  {Count: -1},
+		FlagGap:    {Gap: -1},
 	}
 	for want, o := range cases {
 		if _, err := Plan(o); err == nil || !strings.Contains(err.Error(), want) {
@@ -94,5 +95,30 @@ func TestLedgerVerdict(t *testing.T) {
 	clean := l.Check(map[int64]int{0: 1, 1: 1, 2: 1, 4: 1})
 	if !clean.OK() {
 		t.Fatalf("unacked ids 3 and 5 absent should be OK: %+v", clean)
+	}
+}
+
+func TestFaultKindsFlag(t *testing.T) {
+	fs := flag.NewFlagSet("faults", flag.ContinueOnError)
+	var o Options
+	o.RegisterFlags(fs)
+	if got := fs.Lookup(FlagFaults).DefValue; got != "kill,stop,pause" {
+		t.Fatalf("default kinds %q", got)
+	}
+	if err := fs.Parse([]string{"--" + FlagFaults, "kill, pause", "--" + FlagCount, "6"}); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := Plan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != 6 || slices.Contains(plan, Stop) || !slices.Contains(plan, Kill) || !slices.Contains(plan, Pause) {
+		t.Fatalf("plan %v, want 6 faults of kill and pause only", plan)
+	}
+	if err := fs.Parse([]string{"--" + FlagFaults, "reboot"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Plan(o); err == nil || !strings.Contains(err.Error(), FlagFaults) {
+		t.Fatalf("unknown kind: %v, want an error naming %s", err, FlagFaults)
 	}
 }

@@ -23,6 +23,21 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/netfault"
 )
 
+// Flag names of a chaos run's settings (the chaos tool's command line).
+const (
+	FlagBinary          = "binary"
+	FlagDir             = "dir"
+	FlagEvents          = "events"
+	FlagPartitions      = "partitions"
+	FlagKills           = "kills"
+	FlagStoreOutages    = "store-outages"
+	FlagOutageLength    = "outage"
+	FlagReplyLosses     = "reply-losses"
+	FlagReplyLossLength = "reply-loss"
+	FlagInstances       = "instances"
+	FlagSeed            = "seed"
+)
+
 // Options configure one chaos run. Zero values take the defaults.
 type Options struct {
 	// Binary is the campaignpulse executable. Required (its flag has a
@@ -57,21 +72,6 @@ type Options struct {
 	// Log receives progress; default discards.
 	Log *slog.Logger
 }
-
-// Flag names of a chaos run's settings (the chaos tool's command line).
-const (
-	FlagBinary          = "binary"
-	FlagDir             = "dir"
-	FlagEvents          = "events"
-	FlagPartitions      = "partitions"
-	FlagKills           = "kills"
-	FlagStoreOutages    = "store-outages"
-	FlagOutageLength    = "outage"
-	FlagReplyLosses     = "reply-losses"
-	FlagReplyLossLength = "reply-loss"
-	FlagInstances       = "instances"
-	FlagSeed            = "seed"
-)
 
 // RegisterFlags registers the settings of a chaos run; the defaults written
 // here are the only ones.

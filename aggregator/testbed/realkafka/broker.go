@@ -26,7 +26,8 @@ type Broker struct {
 // Start formats a fresh data directory with a new cluster id, starts the broker and returns once
 // it serves metadata listing itself.
 func Start(ctx context.Context, opts Options) (*Broker, error) {
-	if err := opts.setDefaults(); err != nil {
+	opts = opts.WithDefaults()
+	if err := opts.provision(); err != nil {
 		return nil, err
 	}
 	if err := opts.validate(); err != nil {

@@ -2,6 +2,7 @@ package realkafka
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"os"
@@ -10,39 +11,66 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
+)
+
+// Flag names of a broker instance's settings.
+const (
+	FlagDir            = "broker.dir"
+	FlagPort           = "broker.port"
+	FlagControllerPort = "broker.controller-port"
+	FlagScript         = "broker.script"
+	FlagStartTimeout   = "broker.start-timeout"
+	FlagStopTimeout    = "broker.stop-timeout"
+	FlagHeap           = "broker.heap"
 )
 
 // Options configures one broker instance. The zero value is usable: every field has a default.
 type Options struct {
-	// Dir is the instance directory (config, data/, logs/, kafka.pid). Default: a new directory
+	// Dir is the instance directory (config, data/, logs/, kafka.pid). Empty: a new directory
 	// under os.TempDir(); ForTest uses t.TempDir().
 	Dir string
-	// Port is the client listener port on 127.0.0.1. Default: a free port.
+	// Port is the client listener port on 127.0.0.1. 0: a free port.
 	Port int
-	// ControllerPort is the KRaft controller listener port. Default: a free port.
+	// ControllerPort is the KRaft controller listener port. 0: a free port.
 	ControllerPort int
-	// Script is the path to scripts/kafka.sh. Default: $CAMPAIGNPULSE_KAFKA_SCRIPT, else found by
+	// Script is the path to scripts/kafka.sh. Empty: $CAMPAIGNPULSE_KAFKA_SCRIPT, else found by
 	// walking up from the working directory, else relative to this package's source.
 	Script string
 	// ExtraConfig adds or overrides server.properties entries, e.g. {"num.partitions": "6"}.
 	// Default: none.
 	ExtraConfig map[string]string
-	// StartTimeout bounds the wait for the broker to serve metadata. Default: 90s.
+	// StartTimeout bounds the wait for the broker to serve metadata.
 	StartTimeout time.Duration
-	// StopTimeout bounds the wait after SIGTERM before the script sends SIGKILL. Default: 60s.
+	// StopTimeout bounds the wait after SIGTERM before the script sends SIGKILL.
 	StopTimeout time.Duration
-	// Heap is the JVM heap flags. Default: "-Xms256m -Xmx512m".
+	// Heap is the JVM heap flags.
 	Heap string
 }
 
-const (
-	defaultStartTimeout = 90 * time.Second
-	defaultStopTimeout  = 60 * time.Second
-	defaultHeap         = "-Xms256m -Xmx512m"
-	scriptEnv           = "CAMPAIGNPULSE_KAFKA_SCRIPT"
-)
+const scriptEnv = "CAMPAIGNPULSE_KAFKA_SCRIPT"
 
-func (o *Options) setDefaults() error {
+// RegisterFlags registers the --broker.* settings of an instance; the defaults written here are
+// the only ones. Empty and zero values are filled when the broker starts (provision).
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.Dir, FlagDir, "", "instance directory (config, data, logs); empty = a new directory under the temp dir")
+	fs.IntVar(&o.Port, FlagPort, 0, "client listener port on 127.0.0.1; 0 = a free port")
+	fs.IntVar(&o.ControllerPort, FlagControllerPort, 0, "KRaft controller listener port; 0 = a free port")
+	fs.StringVar(&o.Script, FlagScript, "", "path to scripts/kafka.sh; empty = $"+scriptEnv+", else found from the working directory")
+	fs.DurationVar(&o.StartTimeout, FlagStartTimeout, 90*time.Second, "wait for the broker to serve metadata")
+	fs.DurationVar(&o.StopTimeout, FlagStopTimeout, 60*time.Second, "wait after SIGTERM before the script sends SIGKILL")
+	fs.StringVar(&o.Heap, FlagHeap, "-Xms256m -Xmx512m", "JVM heap flags")
+}
+
+// WithDefaults returns o with zero settings replaced by their defaults.
+func (o Options) WithDefaults() Options {
+	return settings.WithDefaults(o, (*Options).RegisterFlags)
+}
+
+// provision fills what a start picks for itself: the script, a new instance directory, free
+// ports.
+func (o *Options) provision() error {
 	if o.Script == "" {
 		s, err := findScript()
 		if err != nil {
@@ -68,38 +96,29 @@ func (o *Options) setDefaults() error {
 			return err
 		}
 	}
-	if o.StartTimeout == 0 {
-		o.StartTimeout = defaultStartTimeout
-	}
-	if o.StopTimeout == 0 {
-		o.StopTimeout = defaultStopTimeout
-	}
-	if o.Heap == "" {
-		o.Heap = defaultHeap
-	}
 	return nil
 }
 
 func (o *Options) validate() error {
 	if _, err := os.Stat(o.Script); err != nil {
-		return fmt.Errorf("realkafka Script %q: %w", o.Script, err)
+		return fmt.Errorf("%s %q: %w", FlagScript, o.Script, err)
 	}
 	if !filepath.IsAbs(o.Dir) {
-		return fmt.Errorf("realkafka Dir %q: must be absolute", o.Dir)
+		return fmt.Errorf("%s %q: must be absolute", FlagDir, o.Dir)
 	}
-	for name, p := range map[string]int{"Port": o.Port, "ControllerPort": o.ControllerPort} {
+	for name, p := range map[string]int{FlagPort: o.Port, FlagControllerPort: o.ControllerPort} {
 		if p < 1 || p > 65535 {
-			return fmt.Errorf("realkafka %s %d: must be 1..65535", name, p)
+			return fmt.Errorf("%s %d: must be 1..65535", name, p)
 		}
 	}
 	if o.Port == o.ControllerPort {
-		return fmt.Errorf("realkafka Port and ControllerPort are both %d", o.Port)
+		return fmt.Errorf("%s and %s are both %d", FlagPort, FlagControllerPort, o.Port)
 	}
 	if o.StartTimeout < time.Second {
-		return fmt.Errorf("realkafka StartTimeout %s: must be at least 1s", o.StartTimeout)
+		return fmt.Errorf("%s %s: must be at least 1s", FlagStartTimeout, o.StartTimeout)
 	}
 	if o.StopTimeout < time.Second {
-		return fmt.Errorf("realkafka StopTimeout %s: must be at least 1s", o.StopTimeout)
+		return fmt.Errorf("%s %s: must be at least 1s", FlagStopTimeout, o.StopTimeout)
 	}
 	for k, v := range o.ExtraConfig {
 		if k == "" || strings.ContainsAny(k, "=\n") || strings.Contains(v, "\n") {

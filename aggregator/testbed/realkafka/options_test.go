@@ -14,7 +14,7 @@ func TestOptionsValidate(t *testing.T) {
 	good := func() Options {
 		return Options{
 			Dir: t.TempDir(), Port: 19092, ControllerPort: 19093, Script: script,
-			StartTimeout: time.Minute, StopTimeout: time.Minute, Heap: defaultHeap,
+			StartTimeout: time.Minute, StopTimeout: time.Minute, Heap: "-Xmx256m",
 		}
 	}
 	cases := []struct {
@@ -23,13 +23,13 @@ func TestOptionsValidate(t *testing.T) {
 		wantErr string
 	}{
 		{"defaults are valid", func(*Options) {}, ""},
-		{"missing script", func(o *Options) { o.Script = "/nonexistent/kafka.sh" }, "Script"},
-		{"relative dir", func(o *Options) { o.Dir = "data" }, "Dir"},
-		{"port out of range", func(o *Options) { o.Port = 70000 }, "Port 70000"},
-		{"controller port zero", func(o *Options) { o.ControllerPort = -1 }, "ControllerPort"},
+		{"missing script", func(o *Options) { o.Script = "/nonexistent/kafka.sh" }, FlagScript},
+		{"relative dir", func(o *Options) { o.Dir = "data" }, FlagDir},
+		{"port out of range", func(o *Options) { o.Port = 70000 }, FlagPort + " 70000"},
+		{"controller port zero", func(o *Options) { o.ControllerPort = -1 }, FlagControllerPort},
 		{"same ports", func(o *Options) { o.ControllerPort = o.Port }, "both 19092"},
-		{"tiny start timeout", func(o *Options) { o.StartTimeout = time.Millisecond }, "StartTimeout"},
-		{"tiny stop timeout", func(o *Options) { o.StopTimeout = 0 }, "StopTimeout"},
+		{"tiny start timeout", func(o *Options) { o.StartTimeout = time.Millisecond }, FlagStartTimeout},
+		{"tiny stop timeout", func(o *Options) { o.StopTimeout = 0 }, FlagStopTimeout},
 		{"config key with equals", func(o *Options) { o.ExtraConfig = map[string]string{"a=b": "c"} }, "ExtraConfig"},
 		{"config value with newline", func(o *Options) { o.ExtraConfig = map[string]string{"a": "b\nc=d"} }, "ExtraConfig"},
 	}
@@ -48,15 +48,15 @@ func TestOptionsValidate(t *testing.T) {
 	}
 }
 
-func TestSetDefaultsPicksDistinctFreePorts(t *testing.T) {
-	o := Options{Dir: t.TempDir()}
-	if err := o.setDefaults(); err != nil {
-		t.Fatalf("setDefaults: %v", err)
+func TestDefaultsAndProvisionPickDistinctFreePorts(t *testing.T) {
+	o := Options{Dir: t.TempDir()}.WithDefaults()
+	if err := o.provision(); err != nil {
+		t.Fatalf("provision: %v", err)
 	}
 	if err := o.validate(); err != nil {
 		t.Fatalf("validate after defaults: %v", err)
 	}
-	if o.StartTimeout != defaultStartTimeout || o.StopTimeout != defaultStopTimeout || o.Heap != defaultHeap {
+	if o.StartTimeout != 90*time.Second || o.StopTimeout != time.Minute || o.Heap != "-Xms256m -Xmx512m" {
 		t.Fatalf("defaults not applied: %+v", o)
 	}
 }

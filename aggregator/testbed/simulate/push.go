@@ -52,18 +52,6 @@ type PusherOptions struct {
 	Log *slog.Logger
 }
 
-// Flag names of the push emitter's settings.
-const (
-	FlagPushURL           = "push.url"
-	FlagPushMethod        = "push.method"
-	FlagPushToken         = "push.token"
-	FlagPushTokenHeader   = "push.token-header"
-	FlagPushTyped         = "push.typed"
-	FlagPushRetries       = "push.retries"
-	FlagPushRetryInterval = "push.retry-interval"
-	FlagPushTimeout       = "push.timeout"
-)
-
 // RegisterFlags registers the --push.* settings of the emitter; the
 // defaults written here are the only ones.
 func (o *PusherOptions) RegisterFlags(fs *flag.FlagSet) {

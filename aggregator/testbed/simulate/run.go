@@ -42,15 +42,6 @@ type Options struct {
 	OnListen func(addr string)
 }
 
-// Flag names of Run's own settings.
-const (
-	FlagSeed          = "sim.seed"
-	FlagCount         = "sim.count"
-	FlagStatsInterval = "sim.stats-interval"
-	FlagListen        = "pull.listen"
-	FlagWorkers       = "push.workers"
-)
-
 // RegisterFlags registers every setting of a simulation: the world, the
 // traffic, the fake Pull API and the push emitter. The defaults written
 // here and in the parts' registrations are the only ones.

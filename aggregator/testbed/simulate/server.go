@@ -63,18 +63,6 @@ type ServerOptions struct {
 	Log *slog.Logger
 }
 
-// Flag names of the fake Pull API's settings.
-const (
-	FlagPullToken       = "pull.token"
-	FlagQuota           = "pull.quota"
-	FlagRowCap          = "pull.row-cap"
-	FlagDirect          = "pull.direct"
-	FlagDownloadBaseURL = "pull.download-base-url"
-	FlagDownloadTTL     = "pull.download-ttl"
-	FlagSlowDelay       = "pull.slow-delay"
-	FlagErrorStatus     = "pull.error-status"
-)
-
 // RegisterFlags registers the --pull.* settings of the fake Pull API; the
 // defaults written here are the only ones.
 func (o *ServerOptions) RegisterFlags(fs *flag.FlagSet) {

@@ -54,22 +54,6 @@ type TrafficOptions struct {
 // defaultStart is the Start of traffic whose options leave it zero.
 var defaultStart = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 
-// Flag names of the traffic's settings.
-const (
-	FlagRate           = "sim.rate"
-	FlagInstallShare   = "sim.install-share"
-	FlagDuplicateShare = "sim.duplicate-share"
-	FlagLateShare      = "sim.late-share"
-	FlagMalformedShare = "sim.malformed-share"
-	FlagDropShare      = "sim.drop-share"
-	FlagMaxDelay       = "sim.max-delay"
-	FlagLateMin        = "sim.late-min"
-	FlagLateMax        = "sim.late-max"
-	FlagDuplicateDelay = "sim.duplicate-delay"
-	FlagPriorUsers     = "sim.prior-users"
-	FlagUsers          = "sim.users"
-)
-
 // RegisterFlags registers the --sim.* settings of the traffic; the defaults
 // written here are the only ones.
 func (o *TrafficOptions) RegisterFlags(fs *flag.FlagSet) {

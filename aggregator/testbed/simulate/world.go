@@ -22,13 +22,6 @@ type WorldOptions struct {
 	Skew float64
 }
 
-// Flag names of the world's settings.
-const (
-	FlagApps      = "sim.apps"
-	FlagCampaigns = "sim.campaigns"
-	FlagSkew      = "sim.skew"
-)
-
 // RegisterFlags registers the --sim.* settings of the world; the defaults
 // written here are the only ones.
 func (o *WorldOptions) RegisterFlags(fs *flag.FlagSet) {
