@@ -44,6 +44,7 @@ type config struct {
 	exactlyOnce                 bool
 	oursArgs                    string
 	brokerPIDFile               string
+	perf                        bool
 }
 
 func parseConfig(args []string) (*config, error) {
@@ -68,6 +69,7 @@ func parseConfig(args []string) (*config, error) {
 	fs.StringVar(&c.kstreamsClasses, "kstreams-classes", "bench/.kstreams/classes", "compiled Kafka Streams peer")
 	fs.DurationVar(&c.oursCap, "ours-cap", 3*time.Minute, "end our throughput runs on aggregated_metrics after this long and count what was done")
 	fs.DurationVar(&c.storeCap, "store-cap", 3*time.Minute, "after aggregated_metrics is complete, wait this long at most for the store's checkpoints to cover every raw_events record (the ours+store finish line)")
+	fs.BoolVar(&c.perf, "perf", true, "profile our aggregator with Linux perf (when installed) during its last throughput repetition, until aggregated_metrics is complete, into <results>/ours-perf.txt")
 	fs.StringVar(&c.brokerPIDFile, "broker-pid-file", "", "the broker's pid file (scripts/kafka.sh writes KAFKA_DIR/kafka.pid): its CPU is measured in every run")
 	fs.DurationVar(&c.runTimeout, "run-timeout", 10*time.Minute, "give up on one engine run after this long")
 	fs.Int64Var(&c.seed, "seed", 7, "simulator seed")
@@ -77,7 +79,7 @@ func parseConfig(args []string) (*config, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
-	return c, os.MkdirAll(c.work, 0o755)
+	return c, errors.Join(os.MkdirAll(c.work, 0o755), os.MkdirAll(c.results, 0o755))
 }
 
 // result is one engine run.
@@ -414,6 +416,12 @@ func (b *bench) throughput(ctx context.Context, system string, rep int) error {
 	if st != nil {
 		sw = b.watchStore(rctx, st.uri, dbName(run), m, b.cfg.oursCap+b.cfg.storeCap)
 	}
+	var prof *perfRecord
+	if system == "ours" && rep == b.cfg.reps && b.cfg.perf {
+		if prof, err = startPerf(p.pid(), filepath.Join(b.cfg.work, "ours.perf.data"), filepath.Join(b.cfg.work, "perf.log")); err != nil {
+			fmt.Printf("bench: no profile of ours: %v\n", err)
+		}
+	}
 	n := int64(b.cfg.events)
 	wctx := rctx
 	if st != nil && b.cfg.oursCap > 0 {
@@ -433,6 +441,12 @@ func (b *bench) throughput(ctx context.Context, system string, rep int) error {
 		return fmt.Errorf("%w (log %s)", err, p.log.Name())
 	}
 	u := m.read()
+	if prof != nil {
+		if err := prof.stop(); err != nil {
+			fmt.Printf("bench: no profile of ours: %v\n", err)
+			prof = nil
+		}
+	}
 	var windows float64
 	if st != nil {
 		windows, _ = gauge(p.httpPort, seriesWindowsOpen)
@@ -465,6 +479,14 @@ func (b *bench) throughput(ctx context.Context, system string, rep int) error {
 	fmt.Printf("bench: %-12s rep %d: %9.0f events/s  %5.2f cores  %8.0f events/s/core  %6.2f CPU-s/M  rss %6.0f MB  store counted %d of %d%s%s\n",
 		rs.System, rep, rs.EPS, rs.CoresUsed, rs.EPSPerCore, rs.CPUPerMEvent, rs.PeakRSSMB, rs.Events, b.cfg.events, rs.storeNote(), rs.partialNote())
 	fmt.Println(rs.cpuNote(runtime.NumCPU()))
+	if prof != nil {
+		report := filepath.Join(b.cfg.results, "ours-perf.txt")
+		if err := prof.report(report); err != nil {
+			fmt.Printf("bench: no profile of ours: %v\n", err)
+		} else {
+			fmt.Printf("bench: profile of ours from its start of consumption until aggregated_metrics was complete: %s\n", report)
+		}
+	}
 	return nil
 }
 
