@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -17,9 +18,29 @@ func TestSleepEndsWithContext(t *testing.T) {
 	if err := Sleep(context.Background(), -time.Second); err != nil {
 		t.Fatalf("Sleep(-1s) = %v, want nil without waiting", err)
 	}
-	if err := Sleep(context.Background(), time.Millisecond); err != nil {
-		t.Fatalf("Sleep(1ms) = %v", err)
-	}
+}
+
+// TestSleepWaitsOnTheWallClock runs in a synctest bubble, whose fake clock
+// moves only when every goroutine waits: an hour passes at once, and
+// exactly an hour.
+func TestSleepWaitsOnTheWallClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		if err := Sleep(context.Background(), time.Hour); err != nil {
+			t.Fatalf("Sleep(1h) = %v", err)
+		}
+		if got := time.Since(start); got != time.Hour {
+			t.Fatalf("Sleep(1h) returned after %v", got)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if err := Sleep(ctx, time.Hour); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Sleep(1h) with a 1m deadline = %v", err)
+		}
+		if got := time.Since(start); got != time.Hour+time.Minute {
+			t.Fatalf("the cut-short sleep returned at %v, want 1h1m", got)
+		}
+	})
 }
 
 func TestVirtualJumpsAndRecords(t *testing.T) {
