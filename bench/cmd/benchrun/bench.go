@@ -666,7 +666,7 @@ func (b *bench) write() error {
 	host, _ := os.Hostname()
 	doc := map[string]any{
 		"when": time.Now().UTC().Format(time.RFC3339), "host": host, "cores": runtime.NumCPU(),
-		"events": b.cfg.events, "reps": b.cfg.reps, "partitions": b.cfg.partitions, "results": b.results,
+		"events": b.cfg.events, "reps": b.cfg.reps, "partitions": b.cfg.partitions, "multi": b.cfg.multi, "results": b.results,
 	}
 	buf, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {

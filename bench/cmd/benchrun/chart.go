@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 )
 
 // runChart redraws chart.svg from a results.json (benchrun chart --results
@@ -17,21 +20,119 @@ func runChart(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	buf, err := os.ReadFile(filepath.Join(*dir, "results.json"))
+	b, err := loadResults(*dir)
 	if err != nil {
 		return err
+	}
+	return os.WriteFile(filepath.Join(*dir, "chart.svg"), chart(b), 0o644)
+}
+
+// runTable prints the medians of a results.json as the Markdown table
+// README.md and docs/scaling.md show (benchrun table --results
+// bench/results).
+func runTable(args []string) error {
+	fs := flag.NewFlagSet("table", flag.ContinueOnError)
+	dir := fs.String("results", "bench/results", "directory of results.json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	b, err := loadResults(*dir)
+	if err != nil {
+		return err
+	}
+	_, err = os.Stdout.Write(table(b))
+	return err
+}
+
+func loadResults(dir string) (*bench, error) {
+	buf, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return nil, err
 	}
 	var doc struct {
 		Events     int      `json:"events"`
 		Reps       int      `json:"reps"`
 		Partitions int      `json:"partitions"`
+		Multi      int      `json:"multi"`
 		Results    []result `json:"results"`
 	}
 	if err := json.Unmarshal(buf, &doc); err != nil {
-		return fmt.Errorf("%s/results.json: %w", *dir, err)
+		return nil, fmt.Errorf("%s/results.json: %w", dir, err)
 	}
-	b := &bench{cfg: &config{events: doc.Events, reps: doc.Reps, partitions: doc.Partitions}, results: doc.Results}
-	return os.WriteFile(filepath.Join(*dir, "chart.svg"), chart(b), 0o644)
+	return &bench{cfg: &config{events: doc.Events, reps: doc.Reps, partitions: doc.Partitions, multi: doc.Multi}, results: doc.Results}, nil
+}
+
+// table renders the medians per engine as Markdown: throughput, per-core
+// and memory figures of the throughput runs (range over the repetitions in
+// brackets), freshness of the steady run, and what was checked.
+func table(b *bench) []byte {
+	var buf bytes.Buffer
+	multi := fmt.Sprintf("ours-x%d", b.cfg.multi)
+	fmt.Fprintf(&buf, "| engine | events/s (range) | events/s per core of engine CPU | CPU-s per million events | cores used | peak RSS | freshness p50 / p99 | totals, notes |\n")
+	fmt.Fprintf(&buf, "|---|---|---|---|---|---|---|---|\n")
+	for _, s := range []string{"ours", "ours+store", "spark", "kstreams", "kstreams-eos", multi, multi + "+store"} {
+		kind := "throughput"
+		if strings.HasPrefix(s, multi) {
+			kind = "multi"
+		}
+		var runs []result
+		for _, r := range b.results {
+			if r.System == s && r.Kind == kind {
+				runs = append(runs, r)
+			}
+		}
+		if len(runs) == 0 {
+			continue
+		}
+		med := func(f func(result) float64) float64 { return b.median(s, kind, f) }
+		lo, hi := runs[0].EPS, runs[0].EPS
+		worst, capped, storeCPU := 0, 0, 0.0
+		for _, r := range runs {
+			lo, hi = min(lo, r.EPS), max(hi, r.EPS)
+			if r.Partial {
+				capped++
+			} else {
+				worst = max(worst, r.Mismatched)
+			}
+			storeCPU += r.StoreCPU / float64(len(runs))
+		}
+		eps := fmt.Sprintf("%s (%s-%s)", thousands(med(func(r result) float64 { return r.EPS })), thousands(lo), thousands(hi))
+		if len(runs) == 1 {
+			eps = thousands(runs[0].EPS)
+		}
+		fresh := ""
+		if p99 := b.median(s, "freshness", func(r result) float64 { return r.P99ms }); p99 > 0 {
+			fresh = fmt.Sprintf("%s / %s ms", thousands(b.median(s, "freshness", func(r result) float64 { return r.P50ms })), thousands(p99))
+		}
+		var notes []string
+		if capped < len(runs) {
+			notes = append(notes, fmt.Sprintf("`mismatched_windows=%d`", worst))
+		}
+		if capped > 0 {
+			notes = append(notes, fmt.Sprintf("%d of %d runs capped", capped, len(runs)))
+		}
+		if storeCPU > 0 {
+			notes = append(notes, fmt.Sprintf("store %.1f CPU-s", storeCPU))
+		}
+		fmt.Fprintf(&buf, "| %s | %s | %s | %.1f | %.2f | %s MB | %s | %s |\n", s, eps,
+			thousands(med(func(r result) float64 { return r.EPSPerCore })), med(func(r result) float64 { return r.CPUPerMEvent }),
+			med(func(r result) float64 { return r.CoresUsed }), thousands(med(func(r result) float64 { return r.PeakRSSMB })), fresh, strings.Join(notes, ", "))
+	}
+	return buf.Bytes()
+}
+
+// thousands formats a rounded number with thousands separators.
+func thousands(v float64) string {
+	s := strconv.FormatInt(int64(math.Round(v)), 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	if neg {
+		s = "-" + s
+	}
+	return s
 }
 
 // chart draws the median events/s per core of each engine as a small SVG

@@ -8,6 +8,7 @@
 //	benchrun run   [flags]            the whole bench (what make bench runs)
 //	benchrun store --dir D --addr A   the embedded MongoDB-protocol store (FerretDB on SQLite)
 //	benchrun chart --results DIR      redraw DIR/chart.svg from DIR/results.json
+//	benchrun table --results DIR      print DIR/results.json's medians as a Markdown table
 package main
 
 import (
@@ -25,7 +26,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchrun run|store|chart [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchrun run|store|chart|table [flags]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -38,6 +39,8 @@ func main() {
 		err = runStore(ctx, os.Args[2:])
 	case "chart":
 		err = runChart(os.Args[2:])
+	case "table":
+		err = runTable(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
