@@ -7,25 +7,18 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/campaignpulse/campaignpulse/aggregator/aggregate"
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
-	"github.com/campaignpulse/campaignpulse/aggregator/ingest"
-	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/integration"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/realkafka"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/simulate"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/golden"
@@ -57,59 +50,17 @@ func TestStatusIntegration(t *testing.T) {
 		t.Fatal(err)
 	}
 	deliveries := traffic.Take(400)
-	pullToken, pushToken := "pull-token-status-0123456789", "push-token-status-0123456789"
-	api, err := simulate.NewServer(world, simulate.ServerOptions{Tokens: []string{pullToken}, QuotaPerDay: -1})
-	if err != nil {
-		t.Fatal(err)
+	pipe := integration.StartPipeline(ctx, t, world, integration.PipelineOptions{Brokers: brokers, MongoURI: store.URI(),
+		PullFrom: start.Add(-time.Hour), Log: log})
+	if _, rejected := pipe.Push(ctx, t, deliveries); rejected != 0 {
+		t.Fatalf("%d pushes refused: the traffic has no malformed ones", rejected)
 	}
-	pullAPI := httptest.NewServer(api)
-	defer pullAPI.Close()
-
-	pushLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ingestOpts := ingest.Options{Kafka: publish.Options{Brokers: brokers, RawPartitions: 4}}
-	ingestOpts.Push.Token = pushToken
-	ingestOpts.Pull.BaseURL, ingestOpts.Pull.Token, ingestOpts.Pull.Apps = pullAPI.URL, pullToken, world.AppIDs()
-	ingestOpts.Pull.Start = start.Add(-time.Hour)
-	ingestOpts.Pull.Window, ingestOpts.Pull.CatchUpWindow, ingestOpts.Pull.Delay = 10*time.Minute, time.Hour, time.Minute
-	var wg sync.WaitGroup
-	runCtx, stop := context.WithCancel(ctx)
-	defer func() { stop(); wg.Wait() }()
-	wg.Go(func() {
-		if err := ingest.Run(runCtx, ingestOpts, ingest.Deps{Log: log, Registerer: prometheus.NewRegistry(), PushListener: pushLn}); err != nil && runCtx.Err() == nil {
-			t.Errorf("ingest: %v", err)
-		}
-	})
+	unique := world.Truth(time.UTC).Unique()
 	mc, err := mongo.Connect(options.Client().ApplyURI(store.URI()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer mc.Disconnect(context.Background())
-	ms, err := metricstore.Open(ctx, mc, metricstore.Options{}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	agg, err := aggregate.New(aggregate.Options{Brokers: brokers, FlushInterval: 250 * time.Millisecond}, ms, log, prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wg.Go(func() {
-		if err := agg.Run(runCtx); err != nil && runCtx.Err() == nil {
-			t.Errorf("aggregator: %v", err)
-		}
-	})
-	pusher, err := simulate.NewPusher(simulate.PusherOptions{URL: "http://" + pushLn.Addr().String() + "/v1/push", Token: pushToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range deliveries {
-		if r := pusher.Send(ctx, d); !d.Dropped && !r.Accepted() {
-			t.Fatalf("push %d: status %d, err %v", d.Seq, r.Status, r.Err)
-		}
-	}
-	unique := world.Truth(time.UTC).Unique()
 
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
@@ -136,8 +87,7 @@ func TestStatusIntegration(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
-	stop()
-	wg.Wait()
+	pipe.Stop()
 	for _, p := range r.Partitions {
 		if p.LastFlushAgeSeconds > 120 || p.Watermark.Before(start.Add(-3*time.Hour)) {
 			t.Errorf("partition %d: last flush %.0f s ago, watermark %s; want a recent flush and a watermark near the traffic", p.Partition, p.LastFlushAgeSeconds, p.Watermark)

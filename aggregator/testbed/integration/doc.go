@@ -4,4 +4,6 @@
 // pull) -> raw_events -> two aggregators -> MongoDB + aggregated_metrics ->
 // the Grafana plugin's datasource. Its tests carry the `integration` build
 // tag; `make integration` runs them and prints one summary line per scenario.
+// Pipeline, the data path up to MongoDB in one process, is shared with the
+// other suites that need a running pipeline (status).
 package integration

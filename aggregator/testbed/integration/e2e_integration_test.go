@@ -8,26 +8,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/campaignpulse/campaignpulse/aggregator/aggregate"
-	"github.com/campaignpulse/campaignpulse/aggregator/ingest"
-	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/chaos"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/realkafka"
@@ -67,77 +59,12 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	deliveries := traffic.Take(3000)
-	pullToken, pushToken := "pull-token-e2e-0123456789", "push-token-e2e-0123456789"
-	api, err := simulate.NewServer(world, simulate.ServerOptions{Tokens: []string{pullToken}, QuotaPerDay: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pullAPI := httptest.NewServer(api)
-	defer pullAPI.Close()
 
-	// Ingest: push receiver + pull poller from before the first event.
-	pushLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ingestOpts := ingest.Options{Kafka: publish.Options{Brokers: brokers, RawPartitions: 4}}
-	ingestOpts.Push.Token = pushToken
-	ingestOpts.Pull.BaseURL, ingestOpts.Pull.Token, ingestOpts.Pull.Apps = pullAPI.URL, pullToken, world.AppIDs()
-	ingestOpts.Pull.Start = start.Add(-3 * time.Hour)
-	ingestOpts.Pull.Window, ingestOpts.Pull.CatchUpWindow, ingestOpts.Pull.Delay = 10*time.Minute, time.Hour, time.Minute
-	var wg sync.WaitGroup
-	runCtx, stopAll := context.WithCancel(ctx)
-	defer func() { stopAll(); wg.Wait() }()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := ingest.Run(runCtx, ingestOpts, ingest.Deps{Log: log.With("part", "ingest"), Registerer: prometheus.NewRegistry(), PushListener: pushLn}); err != nil && runCtx.Err() == nil {
-			t.Errorf("ingest: %v", err)
-		}
-	}()
-
-	// Two aggregators in one group.
-	for i := range 2 {
-		mc, err := mongo.Connect(options.Client().ApplyURI(store.URI()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer mc.Disconnect(context.Background())
-		ms, err := openStore(ctx, mc, log)
-		if err != nil {
-			t.Fatal(err)
-		}
-		agg, err := aggregate.New(aggregate.Options{Brokers: brokers, FlushInterval: 250 * time.Millisecond}, ms, log.With("part", fmt.Sprintf("aggregate-%d", i)), prometheus.NewRegistry())
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := agg.Run(runCtx); err != nil && runCtx.Err() == nil {
-				t.Errorf("aggregator %d: %v", i, err)
-			}
-		}()
-	}
-
+	// Ingest pulls from before the first event; two aggregators share the group.
+	pipe := StartPipeline(ctx, t, world, PipelineOptions{Brokers: brokers, MongoURI: store.URI(), Database: database,
+		Aggregators: 2, PullFrom: start.Add(-3 * time.Hour), Log: log})
 	// Push everything; lost pushes are only recovered by the poller.
-	pusher, err := simulate.NewPusher(simulate.PusherOptions{URL: "http://" + pushLn.Addr().String() + "/v1/push", Token: pushToken})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var accepted, rejected int
-	for _, d := range deliveries {
-		r := pusher.Send(ctx, d)
-		switch {
-		case d.Dropped:
-		case r.Accepted():
-			accepted++
-		case r.Status == 400 && d.Malformed:
-			rejected++
-		default:
-			t.Fatalf("push %d: status %d, err %v", d.Seq, r.Status, r.Err)
-		}
-	}
+	accepted, rejected := pipe.Push(ctx, t, deliveries)
 	truth := world.Truth(time.UTC)
 
 	// Wait until MongoDB holds exactly the truth and the checkpoints cover
@@ -205,11 +132,6 @@ func TestEndToEnd(t *testing.T) {
 
 	// The plugin's datasource answers the marketer's question with the same total.
 	assertPluginInstalls(t, ctx, store.URI(), brokers, truth, start)
-}
-
-// openStore waits for the schema step like the aggregate command does.
-func openStore(ctx context.Context, mc *mongo.Client, log *slog.Logger) (*metricstore.Store, error) {
-	return metricstore.Open(ctx, mc, metricstore.Options{Database: database}, log.With("part", "store"))
 }
 
 func assertPluginInstalls(t *testing.T, ctx context.Context, uri string, brokers []string, truth *simulate.Truth, start time.Time) {
