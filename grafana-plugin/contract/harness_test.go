@@ -73,6 +73,10 @@ func need(t *testing.T) *harness {
 	return h
 }
 
+// start builds and launches the plugin and starts its peers by hand rather
+// than through embeddedtest: the binary, the peers and the seeded world are
+// shared by every test of the package and outlive each one, so only
+// TestMain can stop them.
 func start(dir string) (*harness, error) {
 	ctx := context.Background()
 	h := &harness{}
