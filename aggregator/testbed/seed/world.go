@@ -37,8 +37,9 @@ type World struct {
 	Days int
 	// OpenHours says, per partition, how many of the newest hourly windows
 	// are still open (only in live_metrics); the older ones are finalized.
-	// Its length is the number of partitions. Every partition has finalized
-	// every day before today.
+	// Its length is the number of partitions. Days are finalized as the
+	// aggregator finalizes them: those before the day of the partition's
+	// first open hour.
 	OpenHours []int
 	// FinalLiveHours and FinalLiveDays are how many windows before the
 	// current one still hold a finalized live copy (final, with expire_at)
@@ -159,9 +160,10 @@ func (w World) build() (*Truth, map[string][]any, error) {
 	tr := &Truth{Now: now, Today: today, Stored: map[string]int64{},
 		FirstHour: curHour.Add(-time.Duration(w.Hours-1) * time.Hour), FirstDay: today.AddDate(0, 0, 1-w.Days)}
 	for p, open := range w.OpenHours {
+		finHour := curHour.Add(-time.Duration(open-1) * time.Hour)
 		tr.Checkpoints = append(tr.Checkpoints, metricdoc.Checkpoint{
 			ID: metricdoc.CheckpointID(metricdoc.TopicRawEvents, int32(p)), Topic: metricdoc.TopicRawEvents, Partition: int32(p),
-			Offset: offset, Watermark: now, FinalizedHour: curHour.Add(-time.Duration(open-1) * time.Hour), FinalizedDay: today,
+			Offset: offset, Watermark: now, FinalizedHour: finHour, FinalizedDay: metricdoc.WindowStart(metricdoc.Day, finHour, utc),
 			UpdatedAt: now, TimeZone: utc.String(),
 		})
 	}

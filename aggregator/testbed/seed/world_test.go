@@ -8,7 +8,7 @@ import (
 )
 
 // TestWorldIsStoredAsTheAggregatorStoresIt: every window of the truth is a
-// live document while open, and once its partition has finalized it is in
+// live document while open (a day stays open while an hour of it is), and once its partition has finalized it is in
 // the time-series collection (twice where the world duplicates appends),
 // with a final, expiring live copy only within the kept windows; a day's
 // totals are its hours; windows without activity are not stored at all.
@@ -23,7 +23,7 @@ func TestWorldIsStoredAsTheAggregatorStoresIt(t *testing.T) {
 			}
 			return metricdoc.Totals{Events: int64(hour.Hour()+1) * int64(p+1)}
 		},
-		Hours: 30, Days: 3, OpenHours: []int{1, 3}, FinalLiveHours: 4, FinalLiveDays: 1, DuplicateEvery: 3,
+		Hours: 30, Days: 3, OpenHours: []int{1, 7}, FinalLiveHours: 4, FinalLiveDays: 1, DuplicateEvery: 3,
 	}
 	tr, docs, err := w.build()
 	if err != nil {
@@ -32,8 +32,12 @@ func TestWorldIsStoredAsTheAggregatorStoresIt(t *testing.T) {
 	if want := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC); !tr.FirstHour.Equal(want) {
 		t.Fatalf("first hour %s, want %s", tr.FirstHour, want)
 	}
-	if got, want := tr.FinalizedThrough(metricdoc.Hour), time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC); !got.Equal(want) {
+	// Partition 1 has not finalized the last hour of the 25th, so not the 25th either.
+	if got, want := tr.FinalizedThrough(metricdoc.Hour), time.Date(2026, 11, 25, 23, 0, 0, 0, time.UTC); !got.Equal(want) {
 		t.Fatalf("finalized through %s, want %s (the slower partition)", got, want)
+	}
+	if got, want := tr.FinalizedThrough(metricdoc.Day), time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Fatalf("days finalized through %s, want %s", got, want)
 	}
 
 	live := map[string]metricdoc.Live{}

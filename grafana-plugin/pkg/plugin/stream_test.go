@@ -3,17 +3,19 @@ package plugin
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/grafana/grafana-plugin-sdk-go/backend"
 	"github.com/grafana/grafana-plugin-sdk-go/data"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/seed"
 )
 
 // frameSender hands the stream's frames to the test.
@@ -29,8 +31,9 @@ func (s frameSender) Send(p *backend.StreamPacket) error {
 }
 
 // TestStreamOpensWithQueryDataAnswer: 30 days of windows in MongoDB (the
-// older ones finalized into the time-series collections, the rest live,
-// stale finalized copies left in live_metrics), nothing on
+// older ones finalized into the time-series collections, some appended
+// twice, the rest live, stale finalized copies left in live_metrics with
+// other totals), nothing on
 // aggregated_metrics. A live stream's first frame equals QueryData's answer
 // for the same span, for spans from an hour to 30 days; then an update on
 // aggregated_metrics moves it.
@@ -50,63 +53,33 @@ func TestStreamOpensWithQueryDataAnswer(t *testing.T) {
 	ds.now = func() time.Time { return now }
 
 	thisHour := now.Truncate(time.Hour)
-	finHour := thisHour.Add(-40 * time.Hour)
-	finDay := finHour.Truncate(24 * time.Hour)
-	var live, hourly, daily []any
-	for h := range 31 * 24 {
-		w := thisHour.Add(-time.Duration(h) * time.Hour)
-		for i, campaign := range []string{"alpha", "beta", "gamma"} {
-			if (h+i)%3 == 0 {
-				continue // windows without events show as zero
+	campaigns := []string{"alpha", "beta", "gamma"}
+	w := seed.World{Now: now, Hours: 31 * 24, Days: 32, OpenHours: []int{41, 41}, FinalLiveHours: 48, DuplicateEvery: 5,
+		Activity: func(m metricdoc.Meta, part int32, hour time.Time) metricdoc.Totals {
+			h, i := int(thisHour.Sub(hour)/time.Hour), slices.Index(campaigns, m.Campaign)
+			if (h+i)%3 == 0 || (h%4 == 0) != (m.Currency != "") {
+				return metricdoc.Totals{} // windows without events show as zero; purchases every fourth hour
 			}
-			for part := range int32(2) {
-				meta := metricdoc.Meta{AppID: "app", MediaSource: "src", Campaign: campaign, Platform: "ios", EventName: metricdoc.InstallEventName}
-				if h%4 == 0 {
-					meta.EventName, meta.Currency = "purchase", "USD"
-				}
-				tot := metricdoc.Totals{Events: int64(1 + (h*7+i*3+int(part))%11), RevenueMicros: int64(h * 1000)}
-				id := metricdoc.LiveID(metricdoc.Hour, w, meta, part)
-				ld := metricdoc.Live{ID: id, Granularity: metricdoc.Hour, WindowStart: w, WindowEnd: w.Add(time.Hour),
-					Meta: meta, Partition: part, Totals: tot, Offset: int64(h + 1)}
-				if w.Before(finHour) {
-					hourly = append(hourly, metricdoc.Final{WindowStart: w, Meta: meta, Partition: part, Totals: tot})
-					if h%5 == 0 {
-						// Appended twice (a retried append): counted once.
-						hourly = append(hourly, metricdoc.Final{WindowStart: w, Meta: meta, Partition: part, Totals: tot})
-					}
-					if h < 48 {
-						// A finalized copy still in live_metrics, with other
-						// totals: QueryData skips it, so must the stream.
-						ld.Final, ld.Events = true, ld.Events+100
-						live = append(live, ld)
-					}
-				} else {
-					live = append(live, ld)
-				}
+			t := metricdoc.Totals{Events: int64(1 + (h*7+i*3+int(part))%11)}
+			if m.Currency != "" {
+				t.RevenueMicros = int64(h * 1000)
 			}
-		}
+			return t
+		}}
+	for _, c := range campaigns {
+		m := metricdoc.Meta{AppID: "app", MediaSource: "src", Campaign: c, Platform: "ios", EventName: metricdoc.InstallEventName}
+		w.Metas = append(w.Metas, m)
+		m.EventName, m.Currency = "purchase", "USD"
+		w.Metas = append(w.Metas, m)
 	}
-	for d := range 32 {
-		w := finDay.Add(-time.Duration(d-2) * 24 * time.Hour)
-		meta := metricdoc.Meta{AppID: "app", MediaSource: "src", Campaign: "alpha", Platform: "ios", EventName: metricdoc.InstallEventName}
-		tot := metricdoc.Totals{Events: int64(100 + d)}
-		id := metricdoc.LiveID(metricdoc.Day, w, meta, 0)
-		if w.Before(finDay) {
-			daily = append(daily, metricdoc.Final{WindowStart: w, Meta: meta, Totals: tot})
-		} else {
-			live = append(live, metricdoc.Live{ID: id, Granularity: metricdoc.Day, WindowStart: w, WindowEnd: w.Add(24 * time.Hour),
-				Meta: meta, Totals: tot, Offset: 7})
-		}
+	if _, err := seed.Write(ctx, ds.db, w); err != nil {
+		t.Fatal(err)
 	}
-	var cps []any
-	for part := range int32(2) {
-		cps = append(cps, metricdoc.Checkpoint{ID: fmt.Sprintf("%s/%d", metricdoc.TopicRawEvents, part), Topic: metricdoc.TopicRawEvents,
-			Partition: part, Offset: 1000, FinalizedHour: finHour, FinalizedDay: finDay})
-	}
-	for coll, docs := range map[string][]any{metricdoc.CollLive: live, metricdoc.CollHourly: hourly, metricdoc.CollDaily: daily, metricdoc.CollCheckpoints: cps} {
-		if _, err := ds.db.Collection(coll).InsertMany(ctx, docs); err != nil {
-			t.Fatalf("seed %s: %v", coll, err)
-		}
+	// The finalized copies still in live_metrics get other totals: QueryData
+	// skips them, so must the stream.
+	if _, err := ds.db.Collection(metricdoc.CollLive).UpdateMany(ctx, bson.D{{Key: metricdoc.FieldFinal, Value: true}},
+		bson.D{{Key: "$inc", Value: bson.D{{Key: metricdoc.FieldEvents, Value: 100}}}}); err != nil {
+		t.Fatal(err)
 	}
 
 	cases := []struct {
