@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -100,24 +99,11 @@ func Recovery(ctx context.Context, o RecoveryOptions) (*RecoveryResult, error) {
 	}
 	defer store.Close()
 	pubOpts := publish.Options{Brokers: o.Brokers}.WithDefaults()
-	cl, err := publish.NewClient(pubOpts, "recovery", log, nil)
+	cl, err := freshRawEvents(ctx, pubOpts, "recovery", log)
 	if err != nil {
 		return nil, err
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	if err := publish.EnsureTopics(ctx, adm, pubOpts, log); err != nil {
-		return nil, fmt.Errorf("recovery topics: %w", err)
-	}
-	ends, err := adm.ListEndOffsets(ctx, metricdoc.TopicRawEvents)
-	if err != nil {
-		return nil, fmt.Errorf("list raw_events offsets: %w", err)
-	}
-	var leftover int64
-	ends.Each(func(o kadm.ListedOffset) { leftover += o.Offset })
-	if leftover > 0 {
-		return nil, fmt.Errorf("raw_events on %s already holds %d records; start a fresh broker", strings.Join(o.Brokers, ","), leftover)
-	}
 
 	log.Info("recovery: generating the feed", "events", o.Events)
 	f, err := newFeed(o.Seed, o.Events, time.UTC)

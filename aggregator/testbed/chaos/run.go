@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -187,26 +188,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		brokers = k.Brokers()
 	}
 	pubOpts := publish.Options{Brokers: brokers, RawPartitions: o.Partitions}.WithDefaults()
-	cl, err := publish.NewClient(pubOpts, "chaos", log, nil)
+	cl, err := freshRawEvents(ctx, pubOpts, "chaos", log)
 	if err != nil {
 		return nil, err
 	}
 	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	if err := publish.EnsureTopics(ctx, adm, pubOpts, log); err != nil {
-		return nil, fmt.Errorf("chaos topics: %w", err)
-	}
-	// The oracle compares with this run's traffic only: records left by an
-	// earlier run would be counted too.
-	ends, err := adm.ListEndOffsets(ctx, metricdoc.TopicRawEvents)
-	if err != nil {
-		return nil, fmt.Errorf("chaos: list raw_events offsets: %w", err)
-	}
-	var leftover int64
-	ends.Each(func(o kadm.ListedOffset) { leftover += o.Offset })
-	if leftover > 0 {
-		return nil, fmt.Errorf("chaos: raw_events on %s already holds %d records from an earlier run; start a fresh broker (scripts/kafka.sh stop && scripts/kafka.sh start)", strings.Join(brokers, ","), leftover)
-	}
 
 	f, err := newFeed(o.Seed, o.Events, time.UTC)
 	if err != nil {
@@ -383,4 +369,32 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
+}
+
+// freshRawEvents connects a client (named name in its logs and errors),
+// creates the topics and checks that raw_events is empty: the oracle
+// compares with this run's traffic only, so records left by an earlier run
+// would be counted too. The caller closes the client.
+func freshRawEvents(ctx context.Context, o publish.Options, name string, log *slog.Logger) (*kgo.Client, error) {
+	cl, err := publish.NewClient(o, name, log, nil)
+	if err != nil {
+		return nil, err
+	}
+	adm := kadm.NewClient(cl)
+	if err := publish.EnsureTopics(ctx, adm, o, log); err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("%s topics: %w", name, err)
+	}
+	ends, err := adm.ListEndOffsets(ctx, metricdoc.TopicRawEvents)
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("%s: list raw_events offsets: %w", name, err)
+	}
+	var leftover int64
+	ends.Each(func(lo kadm.ListedOffset) { leftover += lo.Offset })
+	if leftover > 0 {
+		cl.Close()
+		return nil, fmt.Errorf("%s: raw_events on %s already holds %d records from an earlier run; start a fresh broker (scripts/kafka.sh stop && scripts/kafka.sh start)", name, strings.Join(o.Brokers, ","), leftover)
+	}
+	return cl, nil
 }
