@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -84,13 +83,11 @@ func Recovery(ctx context.Context, o RecoveryOptions) (*RecoveryResult, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	log := o.Log
-	if o.Dir == "" {
-		d, err := os.MkdirTemp("", "campaignpulse-recovery-")
-		if err != nil {
-			return nil, fmt.Errorf("recovery dir: %w", err)
-		}
-		o.Dir = d
+	dir, err := workDir(o.Dir, "recovery")
+	if err != nil {
+		return nil, err
 	}
+	o.Dir = dir
 	res := &RecoveryResult{Dir: o.Dir}
 
 	store, err := embedded.StartMongo(ctx, filepath.Join(o.Dir, "mongo"), "", log)

@@ -147,13 +147,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	log := o.Log
-	if o.Dir == "" {
-		d, err := os.MkdirTemp("", "campaignpulse-chaos-")
-		if err != nil {
-			return nil, fmt.Errorf("chaos dir: %w", err)
-		}
-		o.Dir = d
+	dir, err := workDir(o.Dir, "chaos")
+	if err != nil {
+		return nil, err
 	}
+	o.Dir = dir
 	res := &Result{Dir: o.Dir}
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 99))
 
@@ -397,4 +395,17 @@ func freshRawEvents(ctx context.Context, o publish.Options, name string, log *sl
 		return nil, fmt.Errorf("%s: raw_events on %s already holds %d records from an earlier run; start a fresh broker (scripts/kafka.sh stop && scripts/kafka.sh start)", name, strings.Join(o.Brokers, ","), leftover)
 	}
 	return cl, nil
+}
+
+// workDir returns dir, or a new temporary directory for what (chaos,
+// recovery) when dir is empty.
+func workDir(dir, what string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	d, err := os.MkdirTemp("", "campaignpulse-"+what+"-")
+	if err != nil {
+		return "", fmt.Errorf("%s dir: %w", what, err)
+	}
+	return d, nil
 }
