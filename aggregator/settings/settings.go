@@ -286,8 +286,8 @@ func SecretList(fs *flag.FlagSet, p *[]string, name, usage, fileUsage string) {
 }
 
 func registerSecret(fs *flag.FlagSet, s *secret, name, usage, fileUsage string) {
-	fs.Var(&secretValue{s}, name, usage)
-	fs.Var(&secretFile{s}, name+"-file", fileUsage)
+	fs.Var(&secretFlag{s: s}, name, usage)
+	fs.Var(&secretFlag{s: s, file: true}, name+"-file", fileUsage)
 }
 
 type secret struct {
@@ -297,40 +297,38 @@ type secret struct {
 	fromFile bool
 }
 
-type secretValue struct{ s *secret }
+// secretFlag is one of a secret's two flags: the value itself or, with
+// file, the path of a file holding it.
+type secretFlag struct {
+	s    *secret
+	file bool
+}
 
-func (v *secretValue) String() string {
-	if v == nil || v.s == nil {
+func (f *secretFlag) String() string {
+	switch {
+	case f == nil || f.s == nil:
 		return ""
+	case f.file:
+		return f.s.path
 	}
-	return v.s.def
+	return f.s.def
 }
 
-func (v *secretValue) Set(s string) error {
-	if !v.s.fromFile {
-		v.s.set(s)
-	}
-	return nil
-}
-
-type secretFile struct{ s *secret }
-
-func (f *secretFile) String() string {
-	if f == nil || f.s == nil {
-		return ""
-	}
-	return f.s.path
-}
-
-func (f *secretFile) Set(path string) error {
-	if path == "" {
+func (f *secretFlag) Set(v string) error {
+	switch {
+	case !f.file:
+		if !f.s.fromFile {
+			f.s.set(v)
+		}
+		return nil
+	case v == "":
 		return nil
 	}
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(v)
 	if err != nil {
-		return fmt.Errorf("read secret file %s: %w", path, err)
+		return fmt.Errorf("read secret file %s: %w", v, err)
 	}
-	f.s.path, f.s.fromFile = path, true
+	f.s.path, f.s.fromFile = v, true
 	f.s.set(strings.TrimSpace(string(b)))
 	return nil
 }
