@@ -14,7 +14,7 @@ func TestTotalsMatchTruth(t *testing.T) {
 	w := newWorld(t, 3)
 	recs, tr := generate(1, 800, testStart, 10, w.loc)
 	t.Log(describe(tr))
-	in := w.start(Options{MaxDirtyWindows: 20}) // many small flushes, some in mid-batch
+	in := w.start(Options{MaxRoundWindows: 20}) // many small store rounds, some started in mid-batch, most partial
 	for _, c := range chunks(recs, 3) {
 		w.produce(c)
 	}

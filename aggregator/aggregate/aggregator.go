@@ -60,6 +60,13 @@ type Aggregator struct {
 	// session would keep writing after the partitions moved on.
 	abortIter atomic.Pointer[context.CancelFunc]
 	resynced  map[int32]bool // partitions reloaded during this iteration
+	// pendingReload holds the reloads a group callback found necessary;
+	// the poll loop runs them (with their reason) at its next iteration.
+	pendingReload map[int32]string
+
+	// round is the store round in flight (flush.go), nil when none.
+	round      *storeRound
+	nextExpiry time.Time
 
 	stopping atomic.Bool // graceful: callbacks drop state without flushing
 	crashed  atomic.Bool // tests: behave like kill -9
@@ -77,7 +84,7 @@ func New(opts Options, store Store, log *slog.Logger, reg prometheus.Registerer)
 	a := &Aggregator{
 		opts: opts, rules: opts.rules(), store: store, log: log, m: newMetrics(reg),
 		parts: make(map[int32]*partState), contrib: make(map[int32]*tally), dlqFailed: make(map[int32]bool),
-		logFailed: make(map[int32]bool), resynced: make(map[int32]bool),
+		logFailed: make(map[int32]bool), resynced: make(map[int32]bool), pendingReload: make(map[int32]string),
 	}
 	dir := opts.StateDir
 	if dir == "" {
@@ -165,18 +172,21 @@ func (a *Aggregator) Ready() error {
 
 // pacing is the poll loop's flush schedule.
 type pacing struct {
-	paused    bool // fetching paused because flushes fail
+	paused    bool // fetching paused because store rounds fail
 	backoff   retry.Backoff
 	nextFlush time.Time
+	nextWrite time.Time // no store round before (retry backoff)
 }
 
-// Run is the poll loop: process records, flush every FlushInterval (or
-// sooner when MaxDirtyWindows windows wait to be written).
+// Run is the poll loop: process records, flush every FlushInterval (a
+// store round starts sooner when MaxRoundWindows windows wait and none is
+// in flight).
 func (a *Aggregator) Run(ctx context.Context) error {
 	defer func() {
 		if r := recover(); r != nil {
 			panic(r) // crash now: closing would wait for callbacks that need a.mu
 		}
+		a.cancelRound()
 		a.cl.AllowRebalance()
 		a.cl.Close()
 		a.logCl.Close()
@@ -189,7 +199,7 @@ func (a *Aggregator) Run(ctx context.Context) error {
 		return nil
 	}
 	pc := &pacing{backoff: newBackoff(), nextFlush: a.opts.Now().Add(a.opts.FlushInterval)}
-	nextExpiry := a.opts.Now()
+	a.nextExpiry = a.opts.Now()
 	for {
 		wait := max(pc.nextFlush.Sub(a.opts.Now()), time.Millisecond)
 		pollCtx, cancel := context.WithTimeout(ctx, wait)
@@ -205,6 +215,8 @@ func (a *Aggregator) Run(ctx context.Context) error {
 		a.abortIter.Store(&abort)
 		a.mu.Lock()
 		clear(a.resynced)
+		a.reloadPending(iterCtx)
+		a.collectRound(iterCtx, pc)
 		fetches.EachError(func(topic string, p int32, err error) {
 			if errors.Is(err, kerr.OffsetOutOfRange) && topic == a.opts.Topic {
 				// The retention deleted records before they were processed:
@@ -223,10 +235,6 @@ func (a *Aggregator) Run(ctx context.Context) error {
 		fetches.EachPartition(func(fp kgo.FetchTopicPartition) { a.handle(iterCtx, fp, pc) })
 		if !a.opts.Now().Before(pc.nextFlush) {
 			a.flushPaced(iterCtx, pc)
-		}
-		if now := a.opts.Now(); !now.Before(nextExpiry) && !pc.paused {
-			a.expire(iterCtx)
-			nextExpiry = now.Add(a.opts.ExpiryInterval)
 		}
 		a.mu.Unlock()
 		a.abortIter.Store(nil)
@@ -259,37 +267,6 @@ func (a *Aggregator) prepareTopics(ctx context.Context) error {
 		case <-time.After(d):
 		}
 	}
-}
-
-// flushPaced flushes and schedules the next flush: after FlushInterval when
-// it worked; after a backoff, with fetching paused, when it failed.
-func (a *Aggregator) flushPaced(ctx context.Context, pc *pacing) {
-	err := a.flush(ctx)
-	now := a.opts.Now()
-	switch {
-	case err == nil:
-		a.lastErr.Store(nil)
-		if pc.paused {
-			a.cl.ResumeFetchTopics(a.opts.Topic)
-			a.m.paused.Set(0)
-			a.log.Info("flush recovered; consuming again")
-			pc.paused, pc.backoff = false, newBackoff()
-		}
-		pc.nextFlush = now.Add(a.opts.FlushInterval)
-	case ctx.Err() != nil:
-	default:
-		a.m.mongoErrors.Inc()
-		a.lastErr.Store(&err)
-		if !pc.paused {
-			a.cl.PauseFetchTopics(a.opts.Topic)
-			a.m.paused.Set(1)
-			a.log.Error("flush failed; pausing consumption and retrying", "err", err)
-			pc.paused = true
-		}
-		d, _ := pc.backoff.Next()
-		pc.nextFlush = now.Add(d)
-	}
-	a.ready.Store(len(a.parts) > 0)
 }
 
 // dirtyWindows counts the windows waiting to be written.
@@ -326,7 +303,7 @@ func (a *Aggregator) shutdown() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	a.mu.Lock()
-	err := a.flush(ctx)
+	err := a.flushAll(ctx)
 	a.mu.Unlock()
 	if err != nil {
 		a.log.Error("final flush failed; the next owner resumes from the last checkpoint", "err", err)
@@ -334,16 +311,16 @@ func (a *Aggregator) shutdown() error {
 	return nil
 }
 
-// handle processes the records of one fetched partition. When too many
-// windows wait to be written it flushes in the middle, so that a flush
-// stays short enough to finish between crashes and memory stays bounded.
+// handle processes the records of one fetched partition. When enough
+// windows wait to be written and the store is idle, it starts a store round
+// in the middle rather than at the next flush interval.
 func (a *Aggregator) handle(ctx context.Context, fp kgo.FetchTopicPartition, pc *pacing) {
 	ps := a.parts[fp.Partition]
 	if ps == nil || a.resynced[fp.Partition] {
 		return // a reloaded partition is fetched again from its replay start
 	}
 	for i, r := range fp.Records {
-		if i%64 == 63 && !pc.paused && a.dirtyWindows() >= a.opts.MaxDirtyWindows {
+		if i%64 == 63 && !pc.paused && a.round == nil && a.dirtyWindows() >= a.opts.MaxRoundWindows {
 			a.flushPaced(ctx, pc)
 			if ps = a.parts[fp.Partition]; ps == nil || a.resynced[fp.Partition] {
 				return

@@ -12,106 +12,148 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
 )
 
-// flush writes every owned partition. Called with a.mu held.
-func (a *Aggregator) flush(ctx context.Context) error {
+// A flush has two halves with different clocks.
+//
+// The Kafka half runs every FlushInterval on the poll loop: the dead-letter
+// and changelog records produced so far are acknowledged, then every window
+// changed since the previous flush goes to aggregated_metrics with the
+// offset its totals include. It costs milliseconds whatever the store does,
+// so followers of aggregated_metrics (the live stream, dashboards fed from
+// Kafka) stay a flush interval behind the events.
+//
+// The MongoDB half is a store round (round.go): a copy of every window
+// changed since the previous round, the windows past the correction horizon
+// and the checkpoint, written by a goroutine while the poll loop goes on
+// counting. One round is in flight at a time, and the next one takes
+// whatever changed meanwhile (at most MaxRoundWindows windows), so a slow
+// store gets rounds that skip intermediate states (the totals are absolute,
+// so that loses nothing) instead of holding back consumption. The loop waits
+// for a round only on a rebalance and on shutdown. What a crash throws away
+// is bounded by the same rule as before: everything after the last
+// checkpoint is replayed, and a checkpoint follows every round that wrote
+// all of a partition's changes.
+
+// flushPaced runs the Kafka half and, when no round is in flight and the
+// retry backoff allows, starts a store round. Called with a.mu held.
+func (a *Aggregator) flushPaced(ctx context.Context, pc *pacing) {
+	a.collectRound(ctx, pc)
+	now := a.opts.Now()
+	pc.nextFlush = now.Add(a.opts.FlushInterval)
+	parts, err := a.stage(ctx, a.owned(), true)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.failed(pc, err)
+		}
+		return
+	}
+	if a.round == nil && !now.Before(pc.nextWrite) {
+		a.startRound(parts, a.opts.MaxRoundWindows)
+	}
+	a.ready.Store(len(a.parts) > 0)
+}
+
+// owned lists the partition states in partition order.
+func (a *Aggregator) owned() []*partState {
 	parts := make([]*partState, 0, len(a.parts))
 	for _, ps := range a.parts {
 		parts = append(parts, ps)
 	}
-	return a.flushParts(ctx, parts, true)
+	sort.Slice(parts, func(i, j int) bool { return parts[i].p < parts[j].p })
+	return parts
 }
 
-// flushOnly writes the given partitions (on revoke). Called with a.mu held.
+// succeeded and failed keep the pacing after a store round: a failed round
+// pauses consumption and retries after a backoff, a good one resumes it.
+func (a *Aggregator) succeeded(pc *pacing) {
+	a.lastErr.Store(nil)
+	if pc.paused {
+		a.cl.ResumeFetchTopics(a.opts.Topic)
+		a.m.paused.Set(0)
+		a.log.Info("flush recovered; consuming again")
+		pc.paused, pc.backoff = false, newBackoff()
+	}
+	pc.nextWrite = time.Time{}
+}
+
+func (a *Aggregator) failed(pc *pacing, err error) {
+	a.m.mongoErrors.Inc()
+	a.lastErr.Store(&err)
+	if !pc.paused {
+		a.cl.PauseFetchTopics(a.opts.Topic)
+		a.m.paused.Set(1)
+		a.log.Error("flush failed; pausing consumption and retrying", "err", err)
+		pc.paused = true
+	}
+	d, _ := pc.backoff.Next()
+	pc.nextWrite = a.opts.Now().Add(d)
+	pc.nextFlush = pc.nextWrite
+}
+
+// flushAll and flushOnly write partitions at once, both halves, and wait
+// for the store: on shutdown and on revoke. Called with a.mu held.
+func (a *Aggregator) flushAll(ctx context.Context) error { return a.flushParts(ctx, nil, true) }
+
 func (a *Aggregator) flushOnly(ctx context.Context, ps []int32) error {
-	var parts []*partState
-	for _, p := range ps {
-		if s := a.parts[p]; s != nil {
-			parts = append(parts, s)
+	if len(ps) == 0 {
+		return nil
+	}
+	return a.flushParts(ctx, ps, false)
+}
+
+func (a *Aggregator) flushParts(ctx context.Context, only []int32, all bool) error {
+	if r := a.round; r != nil {
+		a.finishRound(ctx, r)
+		if err := a.applyRound(ctx, r, false); err != nil {
+			a.log.Warn("the store round in flight failed; writing again", "err", err)
 		}
 	}
-	return a.flushParts(ctx, parts, false)
+	var parts []*partState
+	if all {
+		parts = a.owned()
+	} else {
+		for _, p := range only {
+			if ps := a.parts[p]; ps != nil {
+				parts = append(parts, ps)
+			}
+		}
+	}
+	parts, err := a.stage(ctx, parts, false)
+	if err != nil {
+		return err
+	}
+	r := a.newRound(parts, 0)
+	a.writeRound(ctx, r)
+	return a.applyRound(ctx, r, false)
 }
 
-// flushParts makes the partitions durable. First the dead-letter records
-// produced so far are acknowledged by Kafka; then, partition by partition
-// (so each one makes progress even when a crash interrupts a long flush):
-//  1. changed windows to live_metrics (absolute totals, offset-guarded);
-//  2. windows past the correction horizon appended once to the
-//     time-series collections, their live documents marked final;
-//  3. the checkpoint (forward only).
-//
-// Each step is safe to repeat after a crash. Last come freshness, Kafka
-// offset commits (monitoring only) and the aggregated_metrics updates.
-// With inLoop, a partition found to be behind MongoDB is reloaded.
-func (a *Aggregator) flushParts(ctx context.Context, parts []*partState, inLoop bool) error {
-	began := time.Now()
-	now := a.opts.Now().UTC()
-	sort.Slice(parts, func(i, j int) bool { return parts[i].p < parts[j].p })
-
+// stage is the Kafka half of a flush: changelog and dead-letter records
+// acknowledged, changed windows published. It returns the partitions whose
+// records were all acknowledged; the others are reloaded (in the loop)
+// rather than checkpointed without them.
+func (a *Aggregator) stage(ctx context.Context, parts []*partState, inLoop bool) ([]*partState, error) {
 	a.produceChangelog(parts)
 	if err := a.cl.Flush(ctx); err != nil {
-		return fmt.Errorf("wait for dead-letter acks: %w", err)
+		return nil, fmt.Errorf("wait for dead-letter acks: %w", err)
 	}
 	if err := a.logCl.Flush(ctx); err != nil {
-		return fmt.Errorf("wait for changelog acks: %w", err)
+		return nil, fmt.Errorf("wait for changelog acks: %w", err)
 	}
 	lostDLQ := a.takeDLQFailures()
 	lostLog := a.takeLogFailures()
-
-	var written []written
-	commits := make(map[int32]kgo.EpochOffset)
+	acked := make([]*partState, 0, len(parts))
 	for _, ps := range parts {
 		if lostDLQ[ps.p] || lostLog[ps.p] {
 			if err := a.reload(ctx, ps.p, inLoop, "dead-letter or changelog records were not acknowledged"); err != nil {
-				return err
+				return nil, err
 			}
 			continue
 		}
 		changelogAcked(ps)
-		w, err := a.writeLive(ctx, ps, now)
-		if err != nil {
-			return err
-		}
-		written = append(written, w...)
-		if a.afterLiveWrite != nil && len(w) > 0 {
-			a.afterLiveWrite()
-		}
-		if err := a.finalize(ctx, ps); err != nil {
-			return err
-		}
-		cp := ps.checkpoint(a.opts.Topic, now)
-		if cp.Offset == ps.saved.Offset && cp.FinalizedHour.Equal(ps.saved.FinalizedHour) && cp.FinalizedDay.Equal(ps.saved.FinalizedDay) {
-			continue
-		}
-		err = a.store.SaveCheckpoint(ctx, cp)
-		if errors.Is(err, metricstore.ErrStaleCheckpoint) {
-			a.m.conflicts.WithLabelValues("checkpoint").Inc()
-			if err := a.reload(ctx, ps.p, inLoop, "another consumer got further"); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		ps.saved, ps.finalH, ps.finalD = cp, cp.FinalizedHour, cp.FinalizedDay
-		commits[ps.p] = kgo.EpochOffset{Epoch: -1, Offset: cp.Offset}
-		if c := ps.cutoffMs(); c != noTime {
-			if err := ps.dedup.Prune(floorDiv(c, 1000)); err != nil {
-				return err
-			}
-		}
+		acked = append(acked, ps)
 	}
-
-	a.m.observeVisible(parts, a.opts.Now().UnixMilli())
-	if err := a.writeFreshness(ctx, parts, now); err != nil {
-		a.log.Warn("freshness write failed", "err", err)
-	}
-	a.commit(commits)
-	a.publish(written, now)
+	a.publish(acked, a.opts.Now().UTC())
 
 	open, ids := 0, 0
 	for _, ps := range a.parts {
@@ -123,115 +165,33 @@ func (a *Aggregator) flushParts(ctx context.Context, parts []*partState, inLoop 
 	a.m.dedupSize.Set(float64(ids))
 	a.m.hotIdentities.Set(float64(a.state.Hot()))
 	a.m.stateBytes.Set(float64(a.state.DiskBytes()))
-	a.m.flush.Observe(time.Since(began).Seconds())
-	return nil
-}
-
-// written is one window as stored by a flush, for aggregated_metrics.
-type written struct {
-	ps  *partState
-	w   *window
-	off int64
-}
-
-func (a *Aggregator) writeLive(ctx context.Context, ps *partState, now time.Time) ([]written, error) {
-	var (
-		docs []metricdoc.Live
-		out  []written
-	)
-	for _, w := range ps.dirty {
-		if w.dirty {
-			docs = append(docs, w.live(ps.p, ps.next, now))
-			out = append(out, written{ps, w, ps.next})
-		}
-	}
-	if len(docs) == 0 {
-		ps.dirty = ps.dirty[:0]
-		return nil, nil
-	}
-	stale, err := a.store.WriteLive(ctx, docs)
-	if err != nil {
-		return nil, err
-	}
-	for _, x := range out {
-		x.w.dirty, x.w.docOffset = false, x.off
-	}
-	ps.dirty = ps.dirty[:0]
-	if len(stale) > 0 {
-		// Someone included more of the partition: take their totals.
-		stored, err := a.store.GetLive(ctx, stale)
-		if err != nil {
-			return nil, err
-		}
-		for i := range stored {
-			ps.adopt(&stored[i])
-		}
-		a.m.conflicts.WithLabelValues("live_window").Add(float64(len(stale)))
-		a.log.Warn("live documents were newer than this consumer's; adopted them", "partition", ps.p, "windows", len(stale))
-	}
-	return out, nil
-}
-
-// finalize appends the windows of ps that can no longer change.
-func (a *Aggregator) finalize(ctx context.Context, ps *partState) error {
-	for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
-		wins := ps.finalizable(g)
-		if len(wins) == 0 {
-			continue
-		}
-		docs := make([]metricdoc.Final, len(wins))
-		for i, w := range wins {
-			docs[i] = metricdoc.Final{
-				WindowStart: w.start,
-				Meta:        w.key.meta, Partition: ps.p, Totals: w.totals,
-			}
-		}
-		if err := a.store.Finalize(ctx, g, docs); err != nil {
-			return err
-		}
-		for _, w := range wins {
-			delete(ps.windows, w.key)
-		}
-		a.m.finalized.WithLabelValues(string(g)).Add(float64(len(docs)))
-	}
-	return nil
+	return acked, nil
 }
 
 // reload replaces a partition's state with MongoDB's. Outside the poll loop
-// (on revoke) the partition is simply dropped by the caller.
+// (group callbacks) it is deferred to the loop's next iteration; a revoked
+// partition is simply dropped by the caller.
 func (a *Aggregator) reload(ctx context.Context, p int32, inLoop bool, why string) error {
 	a.log.Warn("partition state is behind; reloading", "partition", p, "reason", why)
 	if !inLoop {
+		a.pendingReload[p] = why
 		return nil
 	}
 	return a.resync(ctx, p)
 }
 
-func (a *Aggregator) writeFreshness(ctx context.Context, parts []*partState, now time.Time) error {
-	merged := make(map[freshKey]freshVal)
-	for _, ps := range parts {
-		for k, v := range ps.fresh {
-			m := merged[k]
-			merged[k] = freshVal{eventMs: max(m.eventMs, v.eventMs), ingestMs: max(m.ingestMs, v.ingestMs)}
+// reloadPending runs the reloads group callbacks deferred. Called from the
+// poll loop with a.mu held.
+func (a *Aggregator) reloadPending(ctx context.Context) {
+	for p := range a.pendingReload {
+		delete(a.pendingReload, p)
+		if a.parts[p] == nil {
+			continue
+		}
+		if err := a.resync(ctx, p); err != nil {
+			a.log.Error("reloading a partition failed", "partition", p, "err", err)
 		}
 	}
-	if len(merged) == 0 {
-		return nil
-	}
-	docs := make([]metricdoc.Freshness, 0, len(merged))
-	for k, v := range merged {
-		docs = append(docs, metricdoc.Freshness{
-			ID: k.app + "|" + k.source, AppID: k.app, Source: k.source,
-			LastEventAt: time.UnixMilli(v.eventMs).UTC(), LastIngest: time.UnixMilli(v.ingestMs).UTC(), UpdatedAt: now,
-		})
-	}
-	if err := a.store.UpsertFreshness(ctx, docs); err != nil {
-		return err
-	}
-	for _, ps := range parts {
-		clear(ps.fresh)
-	}
-	return nil
 }
 
 // commit stores the checkpointed offsets in Kafka too, for lag monitoring
@@ -248,23 +208,33 @@ func (a *Aggregator) commit(offsets map[int32]kgo.EpochOffset) {
 		})
 }
 
-// publish sends the stored totals of the written windows to
-// aggregated_metrics, so followers need no MongoDB.
-func (a *Aggregator) publish(ws []written, now time.Time) {
-	for _, x := range ws {
-		u := metricdoc.Update{
-			Granularity: x.w.key.gran, WindowStart: x.w.start, WindowEnd: x.w.end, Meta: x.w.key.meta,
-			Partition: x.ps.p, Totals: x.w.totals, Offset: x.w.docOffset,
-			Final: !x.ps.watermark().Before(x.w.end) && x.ps.maxMs != noTime, UpdatedAt: now,
-		}
-		v, err := json.Marshal(&u)
-		if err != nil {
-			continue
-		}
-		a.cl.Produce(nil, &kgo.Record{Topic: a.opts.UpdatesTopic, Key: []byte(u.Key()), Value: v}, func(_ *kgo.Record, err error) {
-			if err != nil {
-				a.m.kafkaErrors.WithLabelValues("publish").Inc()
+// publish sends the windows changed since the last publish to
+// aggregated_metrics with the offset their totals include, so followers
+// need no MongoDB. The totals of a partition's prefix are the same in every
+// run (decisions depend only on earlier records), so an update is never
+// wrong, only possibly ahead of MongoDB.
+func (a *Aggregator) publish(parts []*partState, now time.Time) {
+	for _, ps := range parts {
+		for _, w := range ps.pub {
+			w.pub = false
+			u := metricdoc.Update{
+				Granularity: w.key.gran, WindowStart: w.start, WindowEnd: w.end, Meta: w.key.meta,
+				Partition: ps.p, Totals: w.totals, Offset: ps.next,
+				Final: !ps.watermark().Before(w.end) && ps.maxMs != noTime, UpdatedAt: now,
 			}
-		})
+			v, err := json.Marshal(&u)
+			if err != nil {
+				continue
+			}
+			a.cl.Produce(nil, &kgo.Record{Topic: a.opts.UpdatesTopic, Key: []byte(u.Key()), Value: v}, func(_ *kgo.Record, err error) {
+				if err != nil {
+					a.m.kafkaErrors.WithLabelValues("publish").Inc()
+				}
+			})
+		}
+		ps.pub = ps.pub[:0]
 	}
 }
+
+// errRoundAborted: a store round was cancelled (rebalance, shutdown).
+var errRoundAborted = errors.New("store round aborted")

@@ -60,7 +60,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		windowsOpen: f.NewGauge(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_windows_open", Help: "Windows kept in memory (not yet finalized)."}),
 		dedupSize:   f.NewGauge(prometheus.GaugeOpts{Name: "campaignpulse_aggregate_dedup_identities", Help: "Event identities remembered for de-duplication."}),
 		flush: f.NewHistogram(prometheus.HistogramOpts{
-			Name: "campaignpulse_aggregate_flush_duration_seconds", Help: "Time to write one flush to MongoDB and Kafka.",
+			Name: "campaignpulse_aggregate_flush_duration_seconds", Help: "Time of one store round: changed windows, finals and checkpoints written to MongoDB, off the consumption path.",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
 		}),
 		mongoErrors: f.NewCounter(prometheus.CounterOpts{Name: "campaignpulse_aggregate_mongo_write_errors_total", Help: "Failed MongoDB flushes (retried with backoff)."}),
@@ -101,7 +101,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		visibleAge: f.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "campaignpulse_aggregate_visible_age_seconds",
-			Help:    "Per flush and source: age of the newest event the flush made visible in MongoDB, from ingest accepting it (raw_events record time) to its live document written.",
+			Help:    "Per store round and source: age of the newest event the round made visible in MongoDB, from ingest accepting it (raw_events record time) to its live document written.",
 			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30, 60, 120, 300, 900},
 		}, []string{"source"}),
 		visibleMs: map[string]int64{},
@@ -135,14 +135,8 @@ func (m *metrics) forget(p int32) {
 }
 
 // observeVisible records, per source, the age at nowMs of the newest event
-// the flush of parts made visible (their live documents are written).
-func (m *metrics) observeVisible(parts []*partState, nowMs int64) {
-	newest := map[string]int64{}
-	for _, ps := range parts {
-		for k, v := range ps.fresh {
-			newest[k.source] = max(newest[k.source], v.ingestMs)
-		}
-	}
+// a store round made visible (newest: its ingest time per source).
+func (m *metrics) observeVisible(newest map[string]int64, nowMs int64) {
 	for src, ms := range newest {
 		if ms <= m.visibleMs[src] {
 			continue

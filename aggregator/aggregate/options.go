@@ -54,10 +54,13 @@ type Options struct {
 	// FlushInterval is the period of writes to MongoDB and updates to
 	// aggregated_metrics. Default 1s.
 	FlushInterval time.Duration
-	// MaxDirtyWindows triggers a flush before FlushInterval when this many
-	// windows wait to be written, bounding the work of one flush (and what a
-	// crash in the middle of it throws away). Default 2000.
-	MaxDirtyWindows int
+	// MaxRoundWindows is the most changed windows one store round writes:
+	// when more wait, a round takes the newest and the oldest half and half,
+	// so fresh changes reach MongoDB within a round or two while a backlog
+	// (a large pulled report on a slow store) drains behind them. A round
+	// also starts before FlushInterval when this many wait and none is in
+	// flight. Default 2000.
+	MaxRoundWindows int
 	// ExpiryInterval is the period of application-side expiry on servers
 	// without time-series collections or TTL indexes. Default 10m.
 	ExpiryInterval time.Duration
@@ -97,7 +100,7 @@ const (
 	FlagCorrection        = "aggregate.correction-horizon"
 	FlagMaxFuture         = "aggregate.max-future"
 	FlagFlushInterval     = "aggregate.flush-interval"
-	FlagMaxDirtyWindows   = "aggregate.max-dirty-windows"
+	FlagMaxRoundWindows   = "aggregate.max-round-windows"
 	FlagExpiryInterval    = "aggregate.expiry-interval"
 	FlagMaxPollRecords    = "aggregate.max-poll-records"
 	FlagChangelogTopic    = "kafka.changelog-topic"
@@ -122,7 +125,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.CorrectionHorizon, FlagCorrection, 24*time.Hour, "late events older than watermark minus this are too late; also the de-duplication horizon")
 	settings.OffDuration(fs, &o.MaxFuture, FlagMaxFuture, time.Hour, "events timed this far after their ingest time are dead-lettered as bad_time; 0 = no check")
 	fs.DurationVar(&o.FlushInterval, FlagFlushInterval, time.Second, "period of MongoDB writes and aggregated_metrics updates")
-	fs.IntVar(&o.MaxDirtyWindows, FlagMaxDirtyWindows, 2000, "flush early when this many windows wait to be written (bounds one flush; lower it for slow stores like FerretDB)")
+	fs.IntVar(&o.MaxRoundWindows, FlagMaxRoundWindows, 2000, "most changed windows one MongoDB write round takes (newest and oldest first); a round also starts early when this many wait. Lower it for slow stores like FerretDB")
 	fs.DurationVar(&o.ExpiryInterval, FlagExpiryInterval, 10*time.Minute, "period of application-side expiry where MongoDB lacks time-series/TTL")
 	fs.IntVar(&o.MaxPollRecords, FlagMaxPollRecords, 10000, "records handled between rebalance checks")
 	fs.StringVar(&o.ChangelogTopic, FlagChangelogTopic, metricdoc.TopicDedupChangelog, "topic of the de-duplication identities (tagged with source offsets) a new owner restores instead of replaying raw_events; created with as many partitions as raw_events")
@@ -165,8 +168,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("%s %s: must not be negative", FlagMaxFuture, o.MaxFuture)
 	case o.FlushInterval < 10*time.Millisecond || o.FlushInterval > time.Minute:
 		return fmt.Errorf("%s %s: must be between 10ms and 1m", FlagFlushInterval, o.FlushInterval)
-	case o.MaxDirtyWindows < 1:
-		return fmt.Errorf("%s %d: must be positive", FlagMaxDirtyWindows, o.MaxDirtyWindows)
+	case o.MaxRoundWindows < 1:
+		return fmt.Errorf("%s %d: must be positive", FlagMaxRoundWindows, o.MaxRoundWindows)
 	case o.ExpiryInterval < time.Second:
 		return fmt.Errorf("%s %s: must be at least 1s", FlagExpiryInterval, o.ExpiryInterval)
 	case o.MaxPollRecords < 1:

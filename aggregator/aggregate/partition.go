@@ -43,7 +43,8 @@ type partState struct {
 	replayCutoffMs      int64
 
 	windows map[windowKey]*window
-	dirty   []*window
+	dirty   []*window // windows changed since the last store round
+	pub     []*window // windows changed since the last publish
 	dedup   identitySet
 	// logged are the identities added since the last changelog record,
 	// which will cover source offsets [logFrom, next); logBase marks an
@@ -182,8 +183,12 @@ func (ps *partState) decide(value []byte, offset, recordMs int64, source string)
 		}
 		w.totals.Add(tot)
 		if !w.dirty {
-			w.dirty = true
+			w.dirty, w.dirtyMs = true, recordMs
 			ps.dirty = append(ps.dirty, w)
+		}
+		if !w.pub {
+			w.pub = true
+			ps.pub = append(ps.pub, w)
 		}
 	}
 	fk := freshKey{ev.AppID, source}

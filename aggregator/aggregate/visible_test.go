@@ -9,19 +9,15 @@ import (
 )
 
 // TestVisibleAgeObservesNewestPerFlush: one observation per source and
-// flush, of the newest event made visible, and none for a flush that made
-// nothing newer visible.
+// store round, of the newest event made visible, and none for a round that
+// made nothing newer visible.
 func TestVisibleAgeObservesNewestPerFlush(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := newMetrics(reg)
-	p0 := &partState{fresh: map[freshKey]freshVal{
-		{"a", metricdoc.SourcePush}: {ingestMs: 10_000},
-		{"b", metricdoc.SourcePush}: {ingestMs: 10_400},
-		{"a", metricdoc.SourcePull}: {ingestMs: 2_000},
-	}}
-	p1 := &partState{fresh: map[freshKey]freshVal{{"a", metricdoc.SourcePush}: {ingestMs: 10_200}}}
-	m.observeVisible([]*partState{p0, p1}, 11_900)
-	m.observeVisible([]*partState{p0, p1}, 12_900) // nothing newer
+	// What applyRound gathers from a round's parts: newest ingest per source.
+	newest := map[string]int64{metricdoc.SourcePush: 10_400, metricdoc.SourcePull: 2_000}
+	m.observeVisible(newest, 11_900)
+	m.observeVisible(newest, 12_900) // nothing newer
 
 	for _, c := range []struct {
 		name string

@@ -21,8 +21,12 @@ type window struct {
 	// docOffset: the stored document includes the partition's events
 	// before this offset, so replayed events below it are not applied again.
 	docOffset int64
-	dirty     bool // changed since the last write
-	final     bool // the live document is already marked final
+	dirty     bool // changed since the last store round
+	pub       bool // changed since the last publish to aggregated_metrics
+	// dirtyMs: record time of the event that made the window dirty, which
+	// orders the windows a limited store round takes.
+	dirtyMs int64
+	final   bool // the live document is already marked final
 }
 
 // span caches the window that held the previous event of a granularity,

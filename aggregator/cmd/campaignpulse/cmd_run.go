@@ -106,7 +106,7 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 	}
 	// The summary shows events/s per source: ingest does not log them too.
 	ingestOpts := ingest.Options{
-		Kafka:            publish.Options{Brokers: brokers, RawPartitions: 6},
+		Kafka:            publish.Options{Brokers: brokers, RawPartitions: embedded.RawPartitions},
 		ProgressInterval: settings.Off,
 	}
 	ingestOpts.Push.Token = pushToken
@@ -142,7 +142,7 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 	}
 	defer mc.Disconnect(context.WithoutCancel(ctx))
 	g.Go(func() error {
-		return aggregate.Run(ctx, aggregate.ServiceOptions{Aggregator: aggregate.Options{Brokers: brokers, Location: loc}},
+		return aggregate.Run(ctx, aggregate.ServiceOptions{Aggregator: aggregate.Options{Brokers: brokers, Location: loc, MaxRoundWindows: embedded.RoundWindows}},
 			aggregate.Deps{Log: log.With("part", "aggregate"), Registerer: reg, Mongo: mc})
 	})
 

@@ -64,6 +64,19 @@ type Mongo struct {
 	indexed chan struct{}
 }
 
+// Sizing of a pipeline whose store is this server. FerretDB writes a few
+// hundred documents a second, one SQLite transaction each, and every
+// raw_events partition multiplies the live documents of a window (the
+// partition is part of their identity). So the embedded stack runs with
+// two partitions (one process consumes them all anyway) and store rounds of
+// at most RoundWindows windows, about a second of FerretDB's work, so that
+// a burst of new windows (a pulled report) drains behind the newest
+// changes instead of in front of them.
+const (
+	RawPartitions = 2
+	RoundWindows  = 250
+)
+
 // SQLitePragmas are the pragmas FerretDB opens its SQLite files with, on
 // top of its own (WAL journal, busy timeout). synchronous(normal) makes a
 // commit a write to the WAL without an fsync: FerretDB runs every update
