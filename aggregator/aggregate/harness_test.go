@@ -40,6 +40,9 @@ type world struct {
 	log        *slog.Logger
 	// finalCopies counts repeated appends of a final window seen by stored.
 	finalCopies int
+	// storeURI, when set, is where aggregators reach MongoDB (a proxy);
+	// the test's own reads always go to the server.
+	storeURI string
 }
 
 func newWorld(t *testing.T, partitions int32) *world {
@@ -139,7 +142,11 @@ func (w *world) start(opts Options) *instance {
 // prepare builds an aggregator without running it.
 func (w *world) prepare(opts Options) *instance {
 	w.t.Helper()
-	mc, err := mongo.Connect(options.Client().ApplyURI(w.mongo.URI()).SetServerSelectionTimeout(time.Second).SetTimeout(30 * time.Second))
+	uri := w.mongo.URI()
+	if w.storeURI != "" {
+		uri = w.storeURI
+	}
+	mc, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(time.Second).SetTimeout(30 * time.Second))
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -42,6 +42,17 @@ func (d *ReplyDropper) Addr() string { return d.ln.Addr().String() }
 // Drop starts (true) or stops (false) discarding replies.
 func (d *ReplyDropper) Drop(on bool) { d.drop.Store(on) }
 
+// Reset closes every proxied connection and keeps accepting new ones: a
+// client waiting on a lost reply gets a connection error at once instead of
+// at its timeout.
+func (d *ReplyDropper) Reset() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for c := range d.conns {
+		c.Close()
+	}
+}
+
 // Close stops accepting and closes every proxied connection.
 func (d *ReplyDropper) Close() {
 	d.ln.Close()
