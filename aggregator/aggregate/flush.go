@@ -48,8 +48,10 @@ func (a *Aggregator) flushPaced(ctx context.Context, pc *pacing) {
 		}
 		return
 	}
-	if a.round == nil && !now.Before(pc.nextWrite) {
-		a.startRound(parts, a.opts.MaxRoundWindows)
+	if a.round == nil && !now.Before(pc.nextWrite) && !a.startRound(parts, a.opts.MaxRoundWindows) {
+		// Nothing to write and Kafka answered: whatever failed before
+		// (a round, or this half) is over.
+		a.succeeded(pc)
 	}
 	a.ready.Store(len(a.parts) > 0)
 }

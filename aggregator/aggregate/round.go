@@ -121,16 +121,17 @@ func (r *storeRound) empty() bool {
 	return true
 }
 
-// startRound starts a round of parts in the background. Called with a.mu
-// held and no round in flight.
-func (a *Aggregator) startRound(parts []*partState, limit int) {
+// startRound starts a round of parts in the background and reports
+// whether there was anything to write. Called with a.mu held and no round
+// in flight.
+func (a *Aggregator) startRound(parts []*partState, limit int) bool {
 	r := a.newRound(parts, limit)
 	if now := a.opts.Now(); !now.Before(a.nextExpiry) {
 		r.expire = true
 		a.nextExpiry = now.Add(a.opts.ExpiryInterval)
 	}
 	if r.empty() {
-		return
+		return false
 	}
 	// Not tied to Run's context: a graceful stop lets the round finish
 	// (shutdown waits for it); a crash or the end of Run cancels it.
@@ -142,6 +143,7 @@ func (a *Aggregator) startRound(parts []*partState, limit int) {
 		defer cancel()
 		a.writeRound(ctx, r)
 	}()
+	return true
 }
 
 // collectRound applies the round in flight if it has finished.
