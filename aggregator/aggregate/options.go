@@ -51,8 +51,9 @@ type Options struct {
 	// dead-lettered as bad_time. settings.Off disables the check (and makes a restart
 	// replay the whole partition to rebuild the de-dup set). Default 1h.
 	MaxFuture time.Duration
-	// FlushInterval is the period of writes to MongoDB and updates to
-	// aggregated_metrics. Default 1s.
+	// FlushInterval is the period of updates to aggregated_metrics and the
+	// soonest a store round follows the previous one. Default 250ms: the
+	// updates cost milliseconds, and the live stream is this much behind.
 	FlushInterval time.Duration
 	// MaxRoundWindows is the most changed windows one store round writes:
 	// when more wait, a round takes the newest and the oldest half and half,
@@ -124,7 +125,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	settings.OffDuration(fs, &o.AllowedLateness, FlagLateness, 2*time.Hour, "allowed lateness: watermark = newest event time minus this; 0 = none")
 	fs.DurationVar(&o.CorrectionHorizon, FlagCorrection, 24*time.Hour, "late events older than watermark minus this are too late; also the de-duplication horizon")
 	settings.OffDuration(fs, &o.MaxFuture, FlagMaxFuture, time.Hour, "events timed this far after their ingest time are dead-lettered as bad_time; 0 = no check")
-	fs.DurationVar(&o.FlushInterval, FlagFlushInterval, time.Second, "period of MongoDB writes and aggregated_metrics updates")
+	fs.DurationVar(&o.FlushInterval, FlagFlushInterval, 250*time.Millisecond, "period of aggregated_metrics updates (the live stream's delay) and the soonest a MongoDB write round follows the previous one")
 	fs.IntVar(&o.MaxRoundWindows, FlagMaxRoundWindows, 2000, "most changed windows one MongoDB write round takes (newest and oldest first); a round also starts early when this many wait. Lower it for slow stores like FerretDB")
 	fs.DurationVar(&o.ExpiryInterval, FlagExpiryInterval, 10*time.Minute, "period of application-side expiry where MongoDB lacks time-series/TTL")
 	fs.IntVar(&o.MaxPollRecords, FlagMaxPollRecords, 10000, "records handled between rebalance checks")

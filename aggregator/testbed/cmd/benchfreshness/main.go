@@ -73,6 +73,7 @@ type config struct {
 	queryEvery time.Duration
 	dir        string
 	cpuProfile string
+	mongoURI   string
 }
 
 func main() {
@@ -86,6 +87,7 @@ func main() {
 	fs.IntVar(&c.workers, "workers", 256, "concurrent push connections")
 	fs.DurationVar(&c.queryEvery, "query-every", 100*time.Millisecond, "pause between two QueryData polls")
 	fs.StringVar(&c.dir, "dir", "", "working directory (FerretDB files, broker); default a new temporary directory")
+	fs.StringVar(&c.mongoURI, "mongo-uri", "", "MongoDB to store into (database campaignpulse, which must be empty; the plugin reads it too); default an embedded FerretDB")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (every component is in this process) to this file")
 	_ = fs.Parse(os.Args[1:])
 	if c.cpuProfile != "" {
@@ -156,16 +158,20 @@ func run(ctx context.Context, c config) error {
 		defer func() { _ = b.Stop(context.Background()) }()
 		brokers = b.Brokers()
 	}
-	store, err := embedded.StartMongo(ctx, filepath.Join(c.dir, "mongo"), "", log)
-	if err != nil {
-		return err
+	storeURI, storeName := c.mongoURI, "MongoDB"
+	if storeURI == "" {
+		store, err := embedded.StartMongo(ctx, filepath.Join(c.dir, "mongo"), "", log)
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		storeURI, storeName = store.URI(), "FerretDB"
 	}
-	defer store.Close()
 	stack := "Apache Kafka " + strings.Join(brokers, ",")
 	if c.embedded {
 		stack = "kfake (embedded)"
 	}
-	fmt.Printf("stack: %s + FerretDB; push %.0f events/s for %s; pull of >= %d rows served over %s\n", stack, c.rate, c.duration, c.pullRows, c.pullServe)
+	fmt.Printf("stack: %s + %s; push %.0f events/s for %s; pull of >= %d rows served over %s\n", stack, storeName, c.rate, c.duration, c.pullRows, c.pullServe)
 
 	// The slow report: one app, one hour of in-app events three hours ago.
 	pullFrom := time.Now().UTC().Truncate(time.Hour).Add(-3 * time.Hour)
@@ -224,16 +230,24 @@ func run(ctx context.Context, c config) error {
 	})
 
 	// Aggregator.
-	mc, err := mongo.Connect(options.Client().ApplyURI(store.URI()))
+	mc, err := mongo.Connect(options.Client().ApplyURI(storeURI))
 	if err != nil {
 		return err
 	}
 	defer mc.Disconnect(context.Background())
+	// Checkpoints of an earlier run would make this one skip its records.
+	if n, err := mc.Database(metricdoc.DefaultDatabase).Collection(metricdoc.CollCheckpoints).EstimatedDocumentCount(ctx); err != nil || n > 0 {
+		return fmt.Errorf("--mongo-uri: database %s must hold no checkpoints (found %d, err %v); drop it first", metricdoc.DefaultDatabase, n, err)
+	}
 	ms, err := metricstore.Open(ctx, mc, metricstore.Options{}, log)
 	if err != nil {
 		return err
 	}
-	agg, err := aggregate.New(aggregate.Options{Brokers: brokers, MaxRoundWindows: embedded.RoundWindows}, ms, log, reg)
+	ao := aggregate.Options{Brokers: brokers}
+	if c.mongoURI == "" {
+		ao.MaxRoundWindows = embedded.RoundWindows
+	}
+	agg, err := aggregate.New(ao, ms, log, reg)
 	if err != nil {
 		return err
 	}
@@ -241,7 +255,7 @@ func run(ctx context.Context, c config) error {
 
 	// The plugin's datasource, as Grafana runs it.
 	ds, err := plugin.NewDatasource(ctx, plugin.InstanceSettings(plugin.Settings{KafkaBrokers: strings.Join(brokers, ",")},
-		map[string]string{plugin.SecureMongoURI: store.URI()}))
+		map[string]string{plugin.SecureMongoURI: storeURI}))
 	if err != nil {
 		return err
 	}
