@@ -2,12 +2,12 @@ package aggregate
 
 import (
 	"net/url"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 
+	"github.com/campaignpulse/campaignpulse/aggregator/clock"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
 
@@ -161,9 +161,7 @@ func TestConcurrentOwners(t *testing.T) {
 	// b takes small steps and flushes after each (its clock jumps a second
 	// per look), so it writes behind a and must yield to a's newer
 	// documents and checkpoints.
-	var ticks atomic.Int64
-	stepping := func() time.Time { return time.Unix(ticks.Add(1), 0) }
-	b := w.start(Options{Group: "g2", MaxPollRecords: 5, Now: stepping})
+	b := w.start(Options{Group: "g2", MaxPollRecords: 5, Now: clock.NewStepping(time.Unix(0, 0), time.Second).Now})
 	w.produce(cs[1])
 	w.produce(cs[2])
 	w.waitCaughtUp(60 * time.Second)
