@@ -83,11 +83,9 @@ func Recovery(ctx context.Context, o RecoveryOptions) (*RecoveryResult, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	log := o.Log
-	dir, err := workDir(o.Dir, "recovery")
-	if err != nil {
+	if err := workDir(&o.Dir, "recovery"); err != nil {
 		return nil, err
 	}
-	o.Dir = dir
 	res := &RecoveryResult{Dir: o.Dir}
 
 	store, err := embedded.StartMongo(ctx, filepath.Join(o.Dir, "mongo"), "", log)

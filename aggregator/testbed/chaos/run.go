@@ -147,11 +147,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	log := o.Log
-	dir, err := workDir(o.Dir, "chaos")
-	if err != nil {
+	if err := workDir(&o.Dir, "chaos"); err != nil {
 		return nil, err
 	}
-	o.Dir = dir
 	res := &Result{Dir: o.Dir}
 	rng := rand.New(rand.NewPCG(uint64(o.Seed), 99))
 
@@ -397,15 +395,16 @@ func freshRawEvents(ctx context.Context, o publish.Options, name string, log *sl
 	return cl, nil
 }
 
-// workDir returns dir, or a new temporary directory for what (chaos,
-// recovery) when dir is empty.
-func workDir(dir, what string) (string, error) {
-	if dir != "" {
-		return dir, nil
+// workDir sets an empty *dir to a new temporary directory for what
+// (chaos, recovery).
+func workDir(dir *string, what string) error {
+	if *dir != "" {
+		return nil
 	}
 	d, err := os.MkdirTemp("", "campaignpulse-"+what+"-")
 	if err != nil {
-		return "", fmt.Errorf("%s dir: %w", what, err)
+		return fmt.Errorf("%s dir: %w", what, err)
 	}
-	return d, nil
+	*dir = d
+	return nil
 }
