@@ -233,7 +233,7 @@ bench: $(BIN) bench-setup
 	@mkdir -p .run/bench
 	$(GO) build -o bin/benchrun ./bench/cmd/benchrun
 	@KAFKA_DIR=$(BENCH_KAFKA_DIR) KAFKA_PORT=$(BENCH_KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(BENCH_KAFKA_CONTROLLER_PORT) \
-		KAFKA_HEAP="-Xms1g -Xmx1g" scripts/kafka.sh start
+		KAFKA_HEAP="-Xms1g -Xmx1g" KAFKA_EXTRA_CONFIG="group.initial.rebalance.delay.ms=3000" scripts/kafka.sh start
 	@set -o pipefail; ./bin/benchrun run --brokers 127.0.0.1:$(BENCH_KAFKA_PORT) --broker-pid-file $(BENCH_KAFKA_DIR)/kafka.pid --binary $(BIN) $(BENCH_ARGS) 2>&1 | tee .run/bench/bench.log; \
 	rc=$$?; KAFKA_DIR=$(BENCH_KAFKA_DIR) KAFKA_PORT=$(BENCH_KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(BENCH_KAFKA_CONTROLLER_PORT) scripts/kafka.sh stop; \
 	grep '^bench: ours_eps=' .run/bench/bench.log | tail -n 1 >/dev/null; exit $$rc

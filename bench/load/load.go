@@ -112,13 +112,18 @@ type Appended struct {
 // Steady replays the backlog's events at rate events/s for d, each with its
 // event_time rewritten to the wall clock (same length, so the ~1 KB shape
 // is kept; the identity changes with the second, so the copies of one event
-// sent in different seconds are distinct events). onAck is called from the
+// sent in different seconds are distinct events). Within one second it
+// sends at most one event per identity (app, AppsFlyer id, event name and
+// second, event.Identity): two events of one user and name that the
+// rewrite puts into the same second would be one event to a de-duplicating
+// engine and two to the others; the later one is left for another second. onAck is called from the
 // producer's goroutines for each acknowledged event. It returns how many
 // events were acknowledged.
 func Steady(ctx context.Context, cl *kgo.Client, topic string, b *Backlog, rate float64, d time.Duration, onAck func(Appended)) (int64, error) {
 	type slot struct {
 		meta metricdoc.Meta
-		at   int // offset of the event_time value in the record value
+		at   int    // offset of the event_time value in the record value
+		id   string // the identity's fields but the time
 	}
 	pool := make([]slot, len(b.Records))
 	var ev event.Event
@@ -130,13 +135,16 @@ func Steady(ctx context.Context, cl *kgo.Client, topic string, b *Backlog, rate 
 		if at < 0 {
 			return 0, fmt.Errorf("backlog record %d has no event_time string", i)
 		}
-		pool[i] = slot{meta: ev.Meta(), at: at + len(`"event_time":"`)}
+		pool[i] = slot{meta: ev.Meta(), at: at + len(`"event_time":"`), id: ev.AppID + "\x00" + ev.AppsFlyerID + "\x00" + ev.EventName}
 	}
 	var (
 		wg    sync.WaitGroup
 		acked atomic.Int64
 		first atomic.Pointer[error]
 		sent  int64
+		next  int                 // the backlog event to send next
+		sec   int64               // the second of inSec
+		inSec = map[string]bool{} // identities sent in that second
 	)
 	start := time.Now()
 	tick := time.NewTicker(time.Millisecond)
@@ -148,9 +156,18 @@ func Steady(ctx context.Context, cl *kgo.Client, topic string, b *Backlog, rate 
 		}
 		due := int64(el.Seconds() * rate)
 		for ; sent < due; sent++ {
-			i := int(sent % int64(len(pool)))
-			src := b.Records[i]
 			now := time.Now().UTC()
+			if now.Unix() != sec {
+				sec = now.Unix()
+				clear(inSec)
+			}
+			i := next
+			for n := 0; inSec[pool[i].id] && n < len(pool); n++ {
+				i = (i + 1) % len(pool)
+			}
+			next = (i + 1) % len(pool)
+			inSec[pool[i].id] = true
+			src := b.Records[i]
 			v := slices.Clone(src.Value)
 			copy(v[pool[i].at:], now.AppendFormat(nil, timeLayout))
 			r := &kgo.Record{Topic: topic, Key: src.Key, Value: v, Headers: []kgo.RecordHeader{

@@ -126,7 +126,8 @@ type bench struct {
 	cfg     *config
 	adm     *kadm.Client
 	cl      *kgo.Client
-	store   *storeProc
+	store   *storeProc // the current run's
+	stores  int        // started so far
 	backlog *load.Backlog
 	rawEnds map[int32]int64   // end offsets of raw_events after the backlog
 	broker  *procstat.Sampler // nil when the broker's pid is not known
@@ -314,11 +315,13 @@ type storeProc struct {
 	uri string
 }
 
-// ensureStore starts the store once.
-func (b *bench) ensureStore(ctx context.Context) (*storeProc, error) {
-	if b.store != nil {
-		return b.store, nil
-	}
+// newStore starts an empty store for one run of ours, after stopping the
+// previous run's. A fresh process per run: every run starts from the same
+// empty store, and one run's aborted writes (the aggregator stopped while
+// a store round was in flight) cannot leave the next one a store stuck on
+// their locks.
+func (b *bench) newStore(ctx context.Context) (*storeProc, error) {
+	b.stopStore()
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -329,7 +332,8 @@ func (b *bench) ensureStore(ctx context.Context) (*storeProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := startProc("store", filepath.Join(b.cfg.work, "store.log"), nil, "store: ready", self, "store",
+	b.stores++
+	p, err := startProc("store", filepath.Join(b.cfg.work, fmt.Sprintf("store-%d.log", b.stores)), nil, "store: ready", self, "store",
 		"--dir", dir, "--addr", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return nil, err
@@ -348,6 +352,7 @@ func (b *bench) stopStore() {
 	if b.store != nil {
 		b.store.s.Stop()
 		b.store.p.stop(10 * time.Second)
+		b.store = nil
 	}
 }
 
@@ -362,7 +367,7 @@ func (b *bench) storeOf(system string) *storeProc {
 func (b *bench) engine(ctx context.Context, system string) (engine, error) {
 	switch system {
 	case "ours":
-		st, err := b.ensureStore(ctx)
+		st, err := b.newStore(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -449,7 +454,7 @@ func (b *bench) throughput(ctx context.Context, system string, rep int) error {
 	}
 	var windows float64
 	if st != nil {
-		windows, _ = gauge(p.httpPort, seriesWindowsOpen)
+		windows, _ = metricSum(p.httpPort, seriesWindowsOpen, "", "")
 	}
 	time.Sleep(300 * time.Millisecond) // late repeats of an update would not change totals; let them land
 	r := result{System: system, Kind: "throughput", Rep: rep, Events: n, StartupS: t0.Sub(launched).Seconds()}
@@ -620,6 +625,14 @@ func (b *bench) freshness(ctx context.Context, system string, rate float64) erro
 	wcancel()
 	hourCount, _ := f.Counted()
 	p50, p99, mx, n := f.Freshness(time.Now())
+	consumed := ""
+	if p.httpPort != 0 {
+		counted, err1 := metricSum(p.httpPort, seriesEvents, "outcome", "counted")
+		lag, err2 := metricSum(p.httpPort, seriesLag, "", "")
+		if err1 == nil && err2 == nil {
+			consumed = fmt.Sprintf(", aggregator: %.0f counted, lag %.0f records", counted, lag)
+		}
+	}
 	r := result{System: system, Kind: "freshness", Events: acked, Seconds: sent.Seconds(), Offered: rate,
 		P50ms: ms(p50), P99ms: ms(p99), Maxms: ms(mx), Samples: n, PeakRSSMB: float64(s.PeakRSS()) / (1 << 20)}
 	u.set(&r)
@@ -629,8 +642,8 @@ func (b *bench) freshness(ctx context.Context, system string, rate float64) erro
 	if max := b.median(system, "throughput", func(r result) float64 { return r.EPS }); max > 0 && rate > max {
 		over = fmt.Sprintf("; offered above its measured max of %.0f events/s: its backlog grows", max)
 	}
-	fmt.Printf("bench: %-12s steady %.0f events/s offered (%.0f appended/s) for %s: p50 %.0f ms  p99 %.0f ms  max %.0f ms  (%d samples, %d of %d appended events in updates, %.2f cores%s)\n",
-		system, rate, r.EPS, b.cfg.steady, r.P50ms, r.P99ms, r.Maxms, n, hourCount, acked, r.CoresUsed, over)
+	fmt.Printf("bench: %-12s steady %.0f events/s offered (%.0f appended/s) for %s: p50 %.0f ms  p99 %.0f ms  max %.0f ms  (%d samples, %d of %d appended events in updates, %.2f cores%s%s)\n",
+		system, rate, r.EPS, b.cfg.steady, r.P50ms, r.P99ms, r.Maxms, n, hourCount, acked, r.CoresUsed, consumed, over)
 	fmt.Println(r.cpuNote(runtime.NumCPU()))
 	return nil
 }

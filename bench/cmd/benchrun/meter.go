@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
@@ -86,8 +87,10 @@ func (r *result) cpuNote(cores int) string {
 	return s + fmt.Sprintf("  harness %.2f  other %.2f  = machine %.2f of %d", c(r.HarnessCPU), c(max(other, 0)), c(r.MachineCPU), cores)
 }
 
-// gauge reads one unlabelled gauge from an aggregator's /metrics.
-func gauge(port int, name string) (float64, error) {
+// metricSum reads one family from an aggregator's /metrics and returns the
+// sum of its series (counters and gauges), optionally only those with a
+// label of the given value (label "" takes all).
+func metricSum(port int, name, label, value string) (float64, error) {
 	if port == 0 {
 		return 0, fmt.Errorf("no metrics address")
 	}
@@ -106,12 +109,34 @@ func gauge(port int, name string) (float64, error) {
 		return 0, fmt.Errorf("scrape: %w", err)
 	}
 	f := fams[name]
-	if f == nil || len(f.GetMetric()) != 1 {
-		return 0, fmt.Errorf("scrape: no single series %s", name)
+	if f == nil {
+		return 0, fmt.Errorf("scrape: no series %s", name)
 	}
-	return f.GetMetric()[0].GetGauge().GetValue(), nil
+	sum := 0.0
+	for _, m := range f.GetMetric() {
+		if label != "" && !hasLabel(m.GetLabel(), label, value) {
+			continue
+		}
+		sum += m.GetGauge().GetValue() + m.GetCounter().GetValue()
+	}
+	return sum, nil
 }
 
-// seriesWindowsOpen is the aggregator's gauge of windows in memory, read
-// at the end of a throughput run (memory per open window).
-const seriesWindowsOpen = "campaignpulse_aggregate_windows_open"
+func hasLabel(ls []*dto.LabelPair, name, value string) bool {
+	for _, l := range ls {
+		if l.GetName() == name && l.GetValue() == value {
+			return true
+		}
+	}
+	return false
+}
+
+// Series of the aggregator the bench reads: windows in memory at the end of
+// a throughput run (memory per open window); events counted and consumer
+// lag at the end of a freshness run (did it consume everything, or did the
+// updates lag behind).
+const (
+	seriesWindowsOpen = "campaignpulse_aggregate_windows_open"
+	seriesEvents      = "campaignpulse_aggregate_events_total"
+	seriesLag         = "campaignpulse_aggregate_consumer_lag_records"
+)

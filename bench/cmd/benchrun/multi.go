@@ -58,9 +58,12 @@ func (b *bench) multiRun(ctx context.Context) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, b.cfg.runTimeout)
 	defer cancel()
-	// The clock and the meter start when the first instance consumes; the
-	// others join the group (a rebalance) while it works, as in a
-	// scale-out.
+	// The clock and the meter start when the first instance consumes. The
+	// instances start together and the broker delays a new group's first
+	// rebalance (group.initial.rebalance.delay.ms, Kafka's default 3 s), so
+	// normally all of them are in the first generation; one that joins
+	// later takes its partitions in a rebalance while the others work, as in
+	// a scale-out.
 	type ready struct {
 		at  time.Time
 		err error
@@ -83,11 +86,16 @@ func (b *bench) multiRun(ctx context.Context) error {
 	for i, s := range samplers {
 		cpu0[i] = s.CPU()
 	}
-	for range len(procs) - 1 {
-		if r := <-readies; r.err != nil {
-			return r.err
+	others := make(chan error, 1)
+	go func() {
+		for range len(procs) - 1 {
+			if r := <-readies; r.err != nil {
+				others <- r.err
+				return
+			}
 		}
-	}
+		others <- nil
+	}()
 	n := int64(b.cfg.events)
 	wctx, wcancel := context.WithTimeout(rctx, b.cfg.oursCap)
 	defer wcancel()
@@ -100,6 +108,14 @@ func (b *bench) multiRun(ctx context.Context) error {
 		return err
 	}
 	u := m.read()
+	select {
+	case err := <-others:
+		if err != nil {
+			return err
+		}
+	case <-time.After(time.Second):
+		fmt.Printf("bench: %s: not every instance consumed before aggregated_metrics was complete\n", system)
+	}
 	rss := func() float64 {
 		sum := 0.0
 		for _, s := range samplers {
