@@ -133,7 +133,7 @@ func New(opts Options, store Store, log *slog.Logger, reg prometheus.Registerer)
 	// The changelog producer also serves the admin requests, and exists
 	// before the consumer: its group callbacks use them at once.
 	logCl, err := kgo.NewClient(kgo.SeedBrokers(opts.Brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.ProducerBatchMaxBytes(1<<20), kgo.WithLogger(kslog.New(log.With("component", "kafka-changelog"))))
+		kgo.ProducerBatchMaxBytes(1<<20), kgo.WithLogger(kslog.New(logging.Library(log).With("component", "kafka-changelog"))))
 	if err != nil {
 		a.closeState()
 		return nil, fmt.Errorf("create changelog producer: %w", err)

@@ -75,6 +75,7 @@ func runAll(ctx context.Context, args []string, log *slog.Logger) error {
 	}
 
 	// Peers.
+	embedded.TuneGC()
 	kafka, err := embedded.StartKafka(kafkaAddr)
 	if err != nil {
 		return fmt.Errorf("run.kafka-addr: %w", err)
