@@ -50,6 +50,9 @@ type Aggregator struct {
 	dlqFailed map[int32]bool
 	logFailed map[int32]bool
 
+	// beforeRound, when set (tests), runs in a store round's goroutine
+	// before it writes anything: a round held there writes stale state.
+	beforeRound func(*storeRound)
 	// afterLiveWrite, when set (tests), runs between the live-document
 	// writes and the checkpoints of a flush: the spot where a crash leaves
 	// documents ahead of their checkpoint.

@@ -159,11 +159,31 @@ func TestConcurrentOwners(t *testing.T) {
 	w.produce(cs[0])
 	w.waitCaughtUp(30 * time.Second)
 	// b takes small steps and flushes after each (its clock jumps a second
-	// per look), so it writes behind a and must yield to a's newer
+	// per look), and its first store round waits until a has written
+	// everything, so it writes behind a and must yield to a's newer
 	// documents and checkpoints.
-	b := w.start(Options{Group: "g2", MaxPollRecords: 5, Now: clock.NewStepping(time.Unix(0, 0), time.Second).Now})
+	b := w.prepare(Options{Group: "g2", MaxPollRecords: 5, Now: clock.NewStepping(time.Unix(0, 0), time.Second).Now})
+	release := make(chan struct{})
+	b.a.beforeRound = func(r *storeRound) {
+		for _, rp := range r.parts {
+			if len(rp.live) > 0 {
+				<-release
+				return
+			}
+		}
+	}
+	b.run()
 	w.produce(cs[1])
 	w.produce(cs[2])
+	w.waitCaughtUp(60 * time.Second)
+	close(release)
+	deadline := time.Now().Add(60 * time.Second)
+	for counterValue(t, b.a.m.conflicts.WithLabelValues("live_window"))+counterValue(t, b.a.m.conflicts.WithLabelValues("checkpoint")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("b's round behind a was never refused")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	w.waitCaughtUp(60 * time.Second)
 	a.stop()
 	b.stop()

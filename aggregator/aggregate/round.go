@@ -204,6 +204,9 @@ func (a *Aggregator) cancelRound() {
 // even when a crash interrupts a long round; it stops at the first error.
 // It touches no aggregator state: only the round.
 func (a *Aggregator) writeRound(ctx context.Context, r *storeRound) {
+	if a.beforeRound != nil {
+		a.beforeRound(r)
+	}
 	for _, rp := range r.parts {
 		if err := a.writePart(ctx, rp); err != nil {
 			r.err = err
@@ -341,15 +344,19 @@ func (a *Aggregator) applyRound(ctx context.Context, r *storeRound, inLoop bool)
 	a.commit(commits)
 	a.m.flush.Observe(time.Since(r.began).Seconds())
 	if a.log.Enabled(ctx, slog.LevelDebug) {
-		docs, partial := 0, 0
+		docs, partial, finals, cps := 0, 0, 0, 0
 		for _, rp := range r.parts {
 			docs += len(rp.live)
+			finals += len(rp.finals[0]) + len(rp.finals[1])
 			if rp.partial {
 				partial++
 			}
+			if rp.saved {
+				cps++
+			}
 		}
-		a.log.Debug("store round applied", "live_documents", docs, "partitions_left_behind", partial,
-			"took", time.Since(r.began), "err", r.err)
+		a.log.Debug("store round applied", "live_documents", docs, "finals", finals, "checkpoints", cps,
+			"partitions_left_behind", partial, "took", time.Since(r.began), "err", r.err)
 	}
 	return r.err
 }
