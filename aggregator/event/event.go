@@ -17,6 +17,24 @@ const MaxFieldBytes = 512
 // omits blank keys, so an event without media_source is organic.
 const OrganicMediaSource = "organic"
 
+// JSON field names (AppsFlyer Push API names) that the pipeline reads:
+// the fields of Event below and the measures' sources.
+const (
+	FieldAppID           = "app_id"
+	FieldAppsFlyerID     = "appsflyer_id"
+	FieldEventName       = "event_name"
+	FieldEventTime       = "event_time"
+	FieldInstallTime     = "install_time"
+	FieldMediaSource     = "media_source"
+	FieldCampaign        = "campaign"
+	FieldCampaignID      = "af_c_id"
+	FieldPlatform        = "platform"
+	FieldRevenue         = "event_revenue"
+	FieldRevenueCurrency = "event_revenue_currency"
+	FieldRevenueUSD      = "event_revenue_usd"
+	FieldCountryCode     = "country_code"
+)
+
 // Event is the part of a raw event the aggregator uses.
 type Event struct {
 	AppID       string

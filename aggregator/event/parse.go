@@ -571,3 +571,12 @@ func (p *scanner) skipComposite() bool {
 	}
 	return false
 }
+
+// Platforms AppsFlyer reports for mobile apps.
+var platforms = map[string]string{
+	"ios":          "ios",
+	"android":      "android",
+	"windowsphone": "windowsphone",
+	"iOS":          "ios",
+	"Android":      "android",
+}
