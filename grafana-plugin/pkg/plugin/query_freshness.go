@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/grafana/grafana-plugin-sdk-go/data"
-	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/frames"
@@ -18,15 +17,9 @@ import (
 // rules hold push and pull to different thresholds). The collection holds one small document per
 // (app, source), so it is read whole and filtered here.
 func (ds *Datasource) queryFreshness(ctx context.Context, q request.Query) (data.Frames, error) {
-	ctx, cancel := context.WithTimeout(ctx, ds.cfg.maxTime)
-	defer cancel()
-	cur, err := ds.db.Collection(metricdoc.CollFreshness).Find(ctx, bson.D{})
+	docs, err := readAll[metricdoc.Freshness](ctx, ds, metricdoc.CollFreshness, "freshness")
 	if err != nil {
-		return nil, downstream("read freshness", err)
-	}
-	var docs []metricdoc.Freshness
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, downstream("read freshness", err)
+		return nil, err
 	}
 	apps, byApp := q.Filters[metricdoc.DimApp]
 	sources, bySource := q.Filters[request.FilterSource]

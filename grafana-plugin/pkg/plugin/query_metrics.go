@@ -14,13 +14,9 @@ import (
 )
 
 func (ds *Datasource) queryMetrics(ctx context.Context, q request.Query) (data.Frames, error) {
-	fin, err := ds.finalizedThrough(ctx, q.Granularity)
+	plan, fin, err := ds.plan(ctx, q)
 	if err != nil {
 		return nil, err
-	}
-	plan, err := pipeline.NewPlan(q, fin, ds.cfg.loc)
-	if err != nil {
-		return nil, request.Errorf("%v", err)
 	}
 	var rows []pipeline.Row
 	var executed []string

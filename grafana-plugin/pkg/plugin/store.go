@@ -10,6 +10,7 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/pipeline"
+	"github.com/campaignpulse/campaignpulse/grafana-plugin/pkg/request"
 )
 
 // finalizedThrough is the time before which every window of g is in the
@@ -24,19 +25,42 @@ func (ds *Datasource) finalizedThrough(ctx context.Context, g metricdoc.Granular
 	return metricdoc.FinalizedThrough(cps, g), nil
 }
 
+// plan reads how far q's granularity is finalized and plans q against it:
+// the windows before that come from the time-series collection, the rest
+// from live_metrics. QueryData and the stream's seed share it, so both read
+// the same documents.
+func (ds *Datasource) plan(ctx context.Context, q request.Query) (pipeline.Plan, time.Time, error) {
+	fin, err := ds.finalizedThrough(ctx, q.Granularity)
+	if err != nil {
+		return pipeline.Plan{}, time.Time{}, err
+	}
+	plan, err := pipeline.NewPlan(q, fin, ds.cfg.loc)
+	if err != nil {
+		return pipeline.Plan{}, time.Time{}, request.Errorf("%v", err)
+	}
+	return plan, fin, nil
+}
+
 // checkpoints reads the aggregator's checkpoint of every partition.
 func (ds *Datasource) checkpoints(ctx context.Context) ([]metricdoc.Checkpoint, error) {
+	return readAll[metricdoc.Checkpoint](ctx, ds, metricdoc.CollCheckpoints, "checkpoints")
+}
+
+// readAll reads every document of coll, a collection small enough to be
+// read whole (one document per partition or per app and source), within
+// the query time limit. what names it in the error.
+func readAll[T any](ctx context.Context, ds *Datasource, coll, what string) ([]T, error) {
 	ctx, cancel := context.WithTimeout(ctx, ds.cfg.maxTime)
 	defer cancel()
-	cur, err := ds.db.Collection(metricdoc.CollCheckpoints).Find(ctx, bson.D{})
+	cur, err := ds.db.Collection(coll).Find(ctx, bson.D{})
 	if err != nil {
-		return nil, downstream("read checkpoints", err)
+		return nil, downstream("read "+what, err)
 	}
-	var cps []metricdoc.Checkpoint
-	if err := cur.All(ctx, &cps); err != nil {
-		return nil, downstream("read checkpoints", err)
+	var docs []T
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, downstream("read "+what, err)
 	}
-	return cps, nil
+	return docs, nil
 }
 
 // aggregate runs a planned pipeline. The context deadline makes the driver

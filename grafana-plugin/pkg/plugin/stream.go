@@ -184,13 +184,9 @@ func (ds *Datasource) RunStream(ctx context.Context, req *backend.RunStreamReque
 // dimensions, partition) arrives with its offset and later updates can
 // replace it. It returns the plan's windows.
 func (ds *Datasource) seedFollower(ctx context.Context, q request.Query, f *follower) ([]time.Time, error) {
-	fin, err := ds.finalizedThrough(ctx, q.Granularity)
+	plan, _, err := ds.plan(ctx, q)
 	if err != nil {
 		return nil, err
-	}
-	plan, err := pipeline.NewPlan(q, fin, ds.cfg.loc)
-	if err != nil {
-		return nil, request.Errorf("%v", err)
 	}
 	for _, part := range plan.Parts {
 		if len(part.Pipeline) == 0 || len(part.Pipeline[0]) == 0 || part.Pipeline[0][0].Key != "$match" {
