@@ -53,7 +53,7 @@ func parseConfig(args []string) (*config, error) {
 	fs.StringVar(&c.brokers, "brokers", "127.0.0.1:19092", "the real broker (scripts/kafka.sh)")
 	fs.StringVar(&c.binary, "binary", "bin/campaignpulse", "the aggregator binary")
 	fs.IntVar(&c.events, "events", 200_000, "events in the backlog each engine drains")
-	fs.IntVar(&c.reps, "reps", 2, "repetitions of the throughput runs")
+	fs.IntVar(&c.reps, "reps", 3, "repetitions of the throughput runs")
 	fs.IntVar(&c.partitions, "partitions", 6, "partitions of raw_events and aggregated_metrics")
 	fs.IntVar(&c.cores, "cores", runtime.NumCPU(), "cores given to each engine (local[N], stream threads)")
 	fs.DurationVar(&c.lateness, "lateness", 2*time.Hour, "allowed lateness: our --aggregate.lateness, Spark's watermark delay, Kafka Streams' grace")
@@ -669,6 +669,9 @@ func (b *bench) median(system, kind string, f func(result) float64) float64 {
 		return 0
 	}
 	sort.Float64s(xs)
+	if len(xs)%2 == 0 {
+		return (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+	}
 	return xs[len(xs)/2]
 }
 

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -55,6 +57,16 @@ func (b *bench) multiRun(ctx context.Context) error {
 		}
 		procs = append(procs, p)
 		samplers = append(samplers, procstat.Start(p.pid(), 100*time.Millisecond))
+		if i == 0 {
+			// The first instance creates the database's collections and
+			// indexes and the changelog topic; the others start once it
+			// has (FerretDB fails concurrent creations in one new database
+			// and then stalls every later write). They still join the
+			// group within its initial rebalance delay.
+			if err := waitLog(ctx, p, "state topics checked", time.Minute); err != nil {
+				return err
+			}
+		}
 	}
 	rctx, cancel := context.WithTimeout(ctx, b.cfg.runTimeout)
 	defer cancel()
@@ -192,4 +204,25 @@ func (b *bench) groupAssignment(ctx context.Context, group string) (map[string][
 		slices.Sort(out[id])
 	}
 	return out, nil
+}
+
+// waitLog waits until p's log has a line containing s.
+func waitLog(ctx context.Context, p *proc, s string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		buf, err := os.ReadFile(p.log.Name())
+		if err == nil && bytes.Contains(buf, []byte(s)) {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited (%v), see %s", p.name, p.err, p.log.Name())
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: no %q in its log within %s, see %s", p.name, s, limit, p.log.Name())
+		}
+	}
 }

@@ -30,3 +30,15 @@ func TestTable(t *testing.T) {
 		t.Errorf("table has a row for an engine that did not run:\n%s", got)
 	}
 }
+
+// TestMedianEven: an even number of runs has the mean of the middle two
+// as its median, not the larger one.
+func TestMedianEven(t *testing.T) {
+	b := &bench{cfg: &config{}, results: []result{
+		{System: "spark", Kind: "throughput", EPS: 4000}, {System: "spark", Kind: "throughput", EPS: 1000},
+		{System: "spark", Kind: "throughput", EPS: 3000}, {System: "spark", Kind: "throughput", EPS: 2000},
+	}}
+	if got := b.median("spark", "throughput", func(r result) float64 { return r.EPS }); got != 2500 {
+		t.Fatalf("median of 1000..4000 = %v, want 2500", got)
+	}
+}
