@@ -11,6 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest/internal/committed"
 )
 
 // cursorValue is the JSON value of a cursor record. Next is the start of
@@ -33,61 +35,15 @@ func cursorRecord(topic, app, report string, next time.Time) *kgo.Record {
 // producer id: that aborts a crashed predecessor's open transaction, so the
 // last stable offset reaches the end of the topic.
 func loadCursors(ctx context.Context, adm *kadm.Client, newConsumer func(...kgo.Opt) (*kgo.Client, error), topic string) (map[string]time.Time, error) {
-	lso, err := adm.ListCommittedOffsets(ctx, topic)
-	if err != nil {
-		return nil, fmt.Errorf("list cursor topic offsets: %w", err)
-	}
-	if err := lso.Error(); err != nil {
-		return nil, fmt.Errorf("list cursor topic offsets: %w", err)
-	}
-	parts := map[int32]kgo.Offset{}
-	ends := map[int32]int64{}
-	lso.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			parts[o.Partition] = kgo.NewOffset().AtStart()
-			ends[o.Partition] = o.Offset
+	out := map[string]time.Time{}
+	err := committed.Read(ctx, adm, newConsumer, topic, func(r *kgo.Record) {
+		var v cursorValue
+		if json.Unmarshal(r.Value, &v) == nil && !v.Next.IsZero() {
+			out[string(r.Key)] = v.Next
 		}
 	})
-	out := map[string]time.Time{}
-	if len(parts) == 0 {
-		return out, nil
-	}
-	// Control records are kept so the commit marker just below the last
-	// stable offset is seen: it says exactly when the snapshot is read.
-	cl, err := newConsumer(
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.KeepControlRecords(),
-	)
 	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
-	for len(ends) > 0 {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("read cursor topic: %w", err)
-		}
-		var ferr error
-		fs.EachError(func(_ string, _ int32, err error) { ferr = err })
-		if ferr != nil {
-			return nil, fmt.Errorf("read cursor topic: %w", ferr)
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			end, open := ends[r.Partition]
-			if !open || r.Offset >= end {
-				return // written after the snapshot
-			}
-			if !r.Attrs.IsControl() {
-				var v cursorValue
-				if json.Unmarshal(r.Value, &v) == nil && !v.Next.IsZero() {
-					out[string(r.Key)] = v.Next
-				}
-			}
-			if r.Offset >= end-1 {
-				delete(ends, r.Partition)
-			}
-		})
+		return nil, fmt.Errorf("load pull cursors: %w", err)
 	}
 	return out, nil
 }

@@ -4,13 +4,14 @@ package kafkatest
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/campaignpulse/campaignpulse/aggregator/ingest/internal/committed"
 )
 
 // Committed returns every committed record of topic (read_committed), up to
@@ -22,50 +23,11 @@ func Committed(ctx context.Context, brokers []string, topic string) ([]*kgo.Reco
 		return nil, err
 	}
 	defer adm.Close()
-	ends, err := kadm.NewClient(adm).ListCommittedOffsets(ctx, topic)
-	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
-	}
-	parts := map[int32]kgo.Offset{}
-	want := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			parts[o.Partition] = kgo.NewOffset().AtStart()
-			want[o.Partition] = o.Offset
-		}
-	})
-	if len(parts) == 0 {
-		return nil, nil
-	}
-	// Control records are kept so the commit marker that ends a
-	// transactional partition tells when it is read to the end.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: parts}),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
-	if err != nil {
-		return nil, err
-	}
-	defer cl.Close()
 	var out []*kgo.Record
-	for len(want) > 0 {
-		fs := cl.PollFetches(ctx)
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("read %s: %w", topic, err)
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			end, ok := want[r.Partition]
-			if !ok || r.Offset >= end {
-				return
-			}
-			if !r.Attrs.IsControl() {
-				out = append(out, r)
-			}
-			if r.Offset >= end-1 {
-				delete(want, r.Partition)
-			}
-		})
-	}
-	return out, nil
+	err = committed.Read(ctx, kadm.NewClient(adm), func(opts ...kgo.Opt) (*kgo.Client, error) {
+		return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
+	}, topic, func(r *kgo.Record) { out = append(out, r) })
+	return out, err
 }
 
 // FailProduce makes kfake answer the next n produce requests (every one if
