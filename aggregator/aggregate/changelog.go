@@ -149,9 +149,7 @@ func (a *Aggregator) produceChangelog(parts []*partState) {
 				func(_ *kgo.Record, err error) {
 					if err != nil {
 						a.m.kafkaErrors.WithLabelValues("changelog").Inc()
-						a.dlqMu.Lock()
-						a.logFailed[p] = true
-						a.dlqMu.Unlock()
+						a.markFailed(a.logFailed, p)
 					}
 				})
 		}
@@ -165,14 +163,6 @@ func changelogAcked(ps *partState) {
 		ps.logged = ps.logged[:0]
 		ps.logFrom, ps.logBase = ps.logPending, false
 	}
-}
-
-func (a *Aggregator) takeLogFailures() map[int32]bool {
-	a.dlqMu.Lock()
-	defer a.dlqMu.Unlock()
-	f := a.logFailed
-	a.logFailed = make(map[int32]bool)
-	return f
 }
 
 var (
@@ -223,7 +213,7 @@ func (a *Aggregator) restoreChangelog(ctx context.Context, ps *partState, cpOffs
 	}
 	defer cl.Close()
 
-	cutoffSec := floorDiv(ps.replayCutoffMs, 1000)
+	cutoffSec := time.UnixMilli(ps.replayCutoffMs).Unix()
 	var (
 		spans      [][2]int64
 		firstBase  bool

@@ -26,18 +26,25 @@ func (a *Aggregator) deadLetter(r *kgo.Record, reason event.Reason) {
 	a.cl.Produce(nil, dl, func(_ *kgo.Record, err error) {
 		if err != nil {
 			a.m.kafkaErrors.WithLabelValues("dlq").Inc()
-			a.dlqMu.Lock()
-			a.dlqFailed[p] = true
-			a.dlqMu.Unlock()
+			a.markFailed(a.dlqFailed, p)
 		}
 	})
 }
 
-// takeDLQFailures returns and clears the partitions with lost DLQ records.
-func (a *Aggregator) takeDLQFailures() map[int32]bool {
+// markFailed records, from a produce callback, that partition p lost a
+// record of set's kind (dlqFailed: dead letters, logFailed: changelog).
+func (a *Aggregator) markFailed(set map[int32]bool, p int32) {
+	a.dlqMu.Lock()
+	set[p] = true
+	a.dlqMu.Unlock()
+}
+
+// takeFailures returns and clears *set (dlqFailed or logFailed): the
+// partitions that lost records of that kind since the last store round.
+func (a *Aggregator) takeFailures(set *map[int32]bool) map[int32]bool {
 	a.dlqMu.Lock()
 	defer a.dlqMu.Unlock()
-	f := a.dlqFailed
-	a.dlqFailed = make(map[int32]bool)
+	f := *set
+	*set = make(map[int32]bool)
 	return f
 }

@@ -1,5 +1,7 @@
 package aggregate
 
+import "github.com/campaignpulse/campaignpulse/aggregator/dedupstore"
+
 // identitySet is a partition's de-duplication set: event identities by the
 // hour of their event time, for the correction horizon.
 // *dedupstore.Set (memory-bounded, spilling to disk) is the aggregator's;
@@ -27,7 +29,7 @@ func newDedup() *dedup { return &dedup{buckets: make(map[int64]map[uint64]struct
 // add records id for an event at unix second sec and reports whether it was
 // already present.
 func (d *dedup) Add(id uint64, sec int64) (seen bool, err error) {
-	h := floorDiv(sec, 3600)
+	h := dedupstore.Hour(sec)
 	b := d.buckets[h]
 	if b == nil {
 		b = make(map[uint64]struct{}, 1024)
@@ -58,12 +60,4 @@ func (d *dedup) Close() error {
 	clear(d.buckets)
 	d.n = 0
 	return nil
-}
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
 }

@@ -142,8 +142,8 @@ func (a *Aggregator) stage(ctx context.Context, parts []*partState, inLoop bool)
 	if err := a.logCl.Flush(ctx); err != nil {
 		return nil, fmt.Errorf("wait for changelog acks: %w", err)
 	}
-	lostDLQ := a.takeDLQFailures()
-	lostLog := a.takeLogFailures()
+	lostDLQ := a.takeFailures(&a.dlqFailed)
+	lostLog := a.takeFailures(&a.logFailed)
 	acked := make([]*partState, 0, len(parts))
 	for _, ps := range parts {
 		if lostDLQ[ps.p] || lostLog[ps.p] {

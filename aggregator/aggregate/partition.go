@@ -5,6 +5,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/campaignpulse/campaignpulse/aggregator/dedupstore"
 	"github.com/campaignpulse/campaignpulse/aggregator/event"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
@@ -107,7 +108,7 @@ func (ps *partState) remember(id uint64, sec, offset int64) (seen bool) {
 		panic(fmt.Errorf("partition %d: de-duplication store failed: %w", ps.p, err))
 	}
 	if !seen {
-		ps.logged = append(ps.logged, logEntry{id: id, hour: floorDiv(sec, 3600), offset: offset})
+		ps.logged = append(ps.logged, logEntry{id: id, hour: dedupstore.Hour(sec), offset: offset})
 	}
 	return seen
 }

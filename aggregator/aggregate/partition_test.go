@@ -177,7 +177,7 @@ func TestRestoreReachesTheSameDecisions(t *testing.T) {
 		if err != nil || rec.from != 0 || rec.to != int64(cut) || !rec.base || len(rec.entries) != len(a.logged) {
 			t.Fatalf("changelog round trip: %+v, %v", rec, err)
 		}
-		if _, err := restoreEntries(c.dedup, rec.entries, cp.Offset, floorDiv(c.replayCutoffMs, 1000)); err != nil {
+		if _, err := restoreEntries(c.dedup, rec.entries, cp.Offset, time.UnixMilli(c.replayCutoffMs).Unix()); err != nil {
 			t.Fatal(err)
 		}
 		for _, rs := range []*partState{b, c} {

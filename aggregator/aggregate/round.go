@@ -334,7 +334,7 @@ func (a *Aggregator) applyRound(ctx context.Context, r *storeRound, inLoop bool)
 		ps.saved, ps.finalH, ps.finalD = rp.cp, rp.cp.FinalizedHour, rp.cp.FinalizedDay
 		commits[ps.p] = kgo.EpochOffset{Epoch: -1, Offset: rp.cp.Offset}
 		if rp.cutMs != noTime {
-			if err := ps.dedup.Prune(floorDiv(rp.cutMs, 1000)); err != nil {
+			if err := ps.dedup.Prune(time.UnixMilli(rp.cutMs).Unix()); err != nil {
 				return err
 			}
 		}

@@ -133,7 +133,7 @@ func (s *Store) NewSet() *Set {
 // Add records id for an event at unix second sec and reports whether it
 // was already present.
 func (d *Set) Add(id uint64, sec int64) (seen bool, err error) {
-	h := floorDiv(sec, 3600)
+	h := Hour(sec)
 	if b, ok := d.hot[h]; ok {
 		if _, ok := b[id]; ok {
 			return true, nil
@@ -272,9 +272,13 @@ func (d *Set) hotLen() int {
 	return n
 }
 
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
+// Hour is the bucket an identity of an event at unix second sec is kept
+// and pruned in: its hour since the epoch, rounded down (also before 1970).
+// The aggregator's in-memory sets and its changelog entries use it too, so
+// every copy of a partition's identities agrees on what one prune removes.
+func Hour(sec int64) int64 {
+	q := sec / 3600
+	if sec%3600 != 0 && sec < 0 {
 		q--
 	}
 	return q

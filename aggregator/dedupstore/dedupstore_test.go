@@ -31,7 +31,7 @@ func TestSetMatchesAMap(t *testing.T) {
 		// Mostly recent hours, some late ones, a tenth repeats.
 		sec := base + int64(i)*2 - rng.Int64N(6*3600)
 		id := rng.Uint64() % 5000
-		k := key{floorDiv(sec, 3600), id}
+		k := key{Hour(sec), id}
 		seen, err := sets[p].Add(id, sec)
 		if err != nil {
 			t.Fatal(err)
