@@ -8,10 +8,6 @@ type Props = DataSourcePluginOptionsEditorProps<CampaignPulseOptions, CampaignPu
 type JsonKey = keyof CampaignPulseOptions;
 type SecureKey = keyof CampaignPulseSecureOptions;
 
-// The fields under each TLS switch; the backend rejects them while TLS is off.
-const MONGO_TLS_FIELDS: JsonKey[] = ['mongoTlsCaCert', 'mongoTlsSkipVerify'];
-const KAFKA_TLS_FIELDS: JsonKey[] = ['kafkaTlsCaCert', 'kafkaTlsSkipVerify'];
-
 const saslOptions = SASL_MECHANISMS.map((m) => ({ label: m === '' ? 'None' : m, value: m }));
 
 /**
@@ -81,6 +77,30 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     />
   );
 
+  // A peer's TLS switch and, while it is on, the fields under it (the same
+  // keys for MongoDB and Kafka); the backend rejects them while TLS is off,
+  // so turning the switch off deletes them.
+  const tls = (peer: 'mongo' | 'kafka') => {
+    const on = `${peer}Tls` as const;
+    const ca = `${peer}TlsCaCert` as const;
+    const skipVerify = `${peer}TlsSkipVerify` as const;
+    return (
+      <>
+        <Field label="TLS">{toggle(on, selectors.config[on], [ca, skipVerify])}</Field>
+        {json[on] && (
+          <>
+            <Field label="CA certificate (PEM)" description="Empty: system roots">
+              {pem(ca, selectors.config[ca])}
+            </Field>
+            <Field label="Skip certificate verification" description="Test setups only">
+              {toggle(skipVerify, selectors.config[skipVerify])}
+            </Field>
+          </>
+        )}
+      </>
+    );
+  };
+
   return (
     <>
       <FieldSet label="MongoDB">
@@ -110,17 +130,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             }}
           />
         </Field>
-        <Field label="TLS">{toggle('mongoTls', selectors.config.mongoTls, MONGO_TLS_FIELDS)}</Field>
-        {json.mongoTls && (
-          <>
-            <Field label="CA certificate (PEM)" description="Empty: system roots">
-              {pem('mongoTlsCaCert', selectors.config.mongoTlsCaCert)}
-            </Field>
-            <Field label="Skip certificate verification" description="Test setups only">
-              {toggle('mongoTlsSkipVerify', selectors.config.mongoTlsSkipVerify)}
-            </Field>
-          </>
-        )}
+        {tls('mongo')}
       </FieldSet>
 
       <FieldSet label="Kafka (consumer lag)">
@@ -144,17 +154,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             <Field label="SASL password">{secret('kafkaSaslPassword', selectors.config.kafkaSaslPassword, '')}</Field>
           </>
         )}
-        <Field label="TLS">{toggle('kafkaTls', selectors.config.kafkaTls, KAFKA_TLS_FIELDS)}</Field>
-        {json.kafkaTls && (
-          <>
-            <Field label="CA certificate (PEM)" description="Empty: system roots">
-              {pem('kafkaTlsCaCert', selectors.config.kafkaTlsCaCert)}
-            </Field>
-            <Field label="Skip certificate verification" description="Test setups only">
-              {toggle('kafkaTlsSkipVerify', selectors.config.kafkaTlsSkipVerify)}
-            </Field>
-          </>
-        )}
+        {tls('kafka')}
       </FieldSet>
 
       <FieldSet label="Windows">
