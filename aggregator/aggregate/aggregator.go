@@ -49,6 +49,7 @@ type Aggregator struct {
 	dlqMu     sync.Mutex
 	dlqFailed map[int32]bool
 	logFailed map[int32]bool
+	pubFailed map[int32]bool // partitions that lost an aggregated_metrics update
 
 	// beforeRound, when set (tests), runs in a store round's goroutine
 	// before it writes anything: a round held there writes stale state.
@@ -87,7 +88,7 @@ func New(opts Options, store Store, log *slog.Logger, reg prometheus.Registerer)
 	a := &Aggregator{
 		opts: opts, rules: opts.rules(), store: store, log: log, m: newMetrics(reg),
 		parts: make(map[int32]*partState), contrib: make(map[int32]*tally), dlqFailed: make(map[int32]bool),
-		logFailed: make(map[int32]bool), resynced: make(map[int32]bool), pendingReload: make(map[int32]string),
+		logFailed: make(map[int32]bool), pubFailed: make(map[int32]bool), resynced: make(map[int32]bool), pendingReload: make(map[int32]string),
 	}
 	dir := opts.StateDir
 	if dir == "" {

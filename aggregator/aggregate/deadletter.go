@@ -32,7 +32,8 @@ func (a *Aggregator) deadLetter(r *kgo.Record, reason event.Reason) {
 }
 
 // markFailed records, from a produce callback, that partition p lost a
-// record of set's kind (dlqFailed: dead letters, logFailed: changelog).
+// record of set's kind (dlqFailed: dead letters, logFailed: changelog,
+// pubFailed: aggregated_metrics updates).
 func (a *Aggregator) markFailed(set map[int32]bool, p int32) {
 	a.dlqMu.Lock()
 	set[p] = true

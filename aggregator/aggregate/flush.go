@@ -144,6 +144,7 @@ func (a *Aggregator) stage(ctx context.Context, parts []*partState, inLoop bool)
 	}
 	lostDLQ := a.takeFailures(&a.dlqFailed)
 	lostLog := a.takeFailures(&a.logFailed)
+	lostPub := a.takeFailures(&a.pubFailed)
 	acked := make([]*partState, 0, len(parts))
 	for _, ps := range parts {
 		if lostDLQ[ps.p] || lostLog[ps.p] {
@@ -153,6 +154,9 @@ func (a *Aggregator) stage(ctx context.Context, parts []*partState, inLoop bool)
 			continue
 		}
 		changelogAcked(ps)
+		if lostPub[ps.p] {
+			ps.republish()
+		}
 		acked = append(acked, ps)
 	}
 	a.publish(acked, a.opts.Now().UTC())
@@ -214,9 +218,12 @@ func (a *Aggregator) commit(offsets map[int32]kgo.EpochOffset) {
 // aggregated_metrics with the offset their totals include, so followers
 // need no MongoDB. The totals of a partition's prefix are the same in every
 // run (decisions depend only on earlier records), so an update is never
-// wrong, only possibly ahead of MongoDB.
+// wrong, only possibly ahead of MongoDB. A partition that lost an update
+// sends all its open windows again at the next flush (stage waits for the
+// acks first), so a follower never keeps a total the aggregator moved past.
 func (a *Aggregator) publish(parts []*partState, now time.Time) {
 	for _, ps := range parts {
+		p := ps.p
 		for _, w := range ps.pub {
 			w.pub = false
 			u := metricdoc.Update{
@@ -231,6 +238,7 @@ func (a *Aggregator) publish(parts []*partState, now time.Time) {
 			a.cl.Produce(nil, &kgo.Record{Topic: a.opts.UpdatesTopic, Key: []byte(u.Key()), Value: v}, func(_ *kgo.Record, err error) {
 				if err != nil {
 					a.m.kafkaErrors.WithLabelValues("publish").Inc()
+					a.markFailed(a.pubFailed, p)
 				}
 			})
 		}

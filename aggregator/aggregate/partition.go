@@ -256,3 +256,14 @@ func (ps *partState) adopt(d *metricdoc.Live) {
 	}
 	w.totals, w.docOffset, w.final, w.dirty = d.Totals, d.Offset, d.Final, false
 }
+
+// republish marks every open window to be published again, after an
+// update of the partition was lost.
+func (ps *partState) republish() {
+	for _, w := range ps.windows {
+		if !w.pub {
+			w.pub = true
+			ps.pub = append(ps.pub, w)
+		}
+	}
+}

@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/netfault"
 )
 
@@ -138,4 +142,70 @@ func TestRoundShare(t *testing.T) {
 			t.Errorf("partition %d: %d written + %d left, want 5 windows", rp.ps.p, len(rp.live), len(rp.ps.dirty))
 		}
 	}
+}
+
+// TestLostUpdateIsPublishedAgain: the broker refuses the aggregated_metrics
+// updates of the last change (nothing changes after it), so only sending
+// the partition again brings followers to the exact totals.
+func TestLostUpdateIsPublishedAgain(t *testing.T) {
+	k := embeddedtest.Kafka(t)
+	w := newWorldOn(t, 2, k.Brokers())
+	recs, tr := generate(7, 600, testStart, 10, w.loc)
+	cs := chunks(recs, 2)
+	in := w.start(Options{})
+	w.produce(cs[0])
+	w.waitCaughtUp(30 * time.Second)
+
+	// Refuse the next produce requests that only carry updates, until one
+	// has been refused and the aggregator has caught up again.
+	// Produce requests name topics by id on current protocol versions.
+	topics, err := w.adm.ListTopics(t.Context(), metricdoc.TopicAggregated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	updatesID := topics[metricdoc.TopicAggregated].ID
+	var refused atomic.Int64
+	arm := atomic.Bool{}
+	arm.Store(true)
+	k.Cluster().ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		k.Cluster().KeepControl()
+		pr := req.(*kmsg.ProduceRequest)
+		if !arm.Load() || len(pr.Topics) == 0 {
+			return nil, nil, false
+		}
+		for _, tp := range pr.Topics {
+			if tp.Topic != metricdoc.TopicAggregated && tp.TopicID != updatesID {
+				return nil, nil, false
+			}
+		}
+		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
+		for _, tp := range pr.Topics {
+			rt := kmsg.NewProduceResponseTopic()
+			rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
+			for _, pp := range tp.Partitions {
+				rp := kmsg.NewProduceResponseTopicPartition()
+				rp.Partition = pp.Partition
+				rp.ErrorCode = kerr.InvalidRecord.Code
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			resp.Topics = append(resp.Topics, rt)
+		}
+		refused.Add(1)
+		return resp, nil, true
+	})
+	w.produce(cs[1])
+	deadline := time.Now().Add(30 * time.Second)
+	for refused.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no update was refused")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	arm.Store(false)
+	w.waitCaughtUp(30 * time.Second)
+	if got := counterValue(t, in.a.m.kafkaErrors.WithLabelValues("publish")); got == 0 {
+		t.Fatal("refused updates were not counted as publish errors")
+	}
+	w.waitUpdatesMatch(tr, 30*time.Second)
+	in.stop()
 }
