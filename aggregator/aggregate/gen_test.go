@@ -73,7 +73,7 @@ func generate(seed uint64, n int, from time.Time, hours int, loc *time.Location)
 			tot.RevenueMicros = whole*1_000_000 + cents*10_000
 			tot.RevenueUSDMicros = tot.RevenueMicros
 		}
-		for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
+		for _, g := range metricdoc.Granularities {
 			k := truthKey{g, metricdoc.WindowStart(g, s.at, loc).Unix(), m}
 			t := tr.windows[k]
 			t.Add(tot)

@@ -279,7 +279,7 @@ func (w *world) stored() map[truthKey]metricdoc.Totals {
 		byID[d.ID] = d
 	}
 	finalIDs := make(map[string]bool)
-	for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
+	for _, g := range metricdoc.Granularities {
 		var finals []metricdoc.Final
 		cur, err := w.db.Collection(g.Collection()).Find(ctx, bson.D{})
 		if err != nil || cur.All(ctx, &finals) != nil {

@@ -170,7 +170,7 @@ func (ps *partState) decide(value []byte, offset, recordMs int64, source string)
 	}
 	meta := ev.Meta()
 	tot := ev.Totals()
-	for i, g := range [2]metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
+	for i, g := range metricdoc.Granularities {
 		sp := &ps.spans[i]
 		sp.lookup(g, ev.Time, ms, ps.rules.loc)
 		k := windowKey{gran: g, start: sp.startSec, meta: meta}

@@ -54,8 +54,6 @@ type roundPart struct {
 	staleCP bool // a checkpoint further than ours exists
 }
 
-var granularities = [2]metricdoc.Granularity{metricdoc.Hour, metricdoc.Day}
-
 // newRound takes what each partition must write: its changed windows (no
 // longer dirty once copied) and, when it took all of them, its finalizable
 // windows and its checkpoint. With limit > 0 it takes at most limit windows
@@ -92,7 +90,7 @@ func (a *Aggregator) newRound(parts []*partState, limit int) *storeRound {
 			rp.partial = true
 			continue // finals and checkpoint wait for a round that takes all
 		}
-		for i, g := range granularities {
+		for i, g := range metricdoc.Granularities {
 			rp.finals[i] = ps.finalizable(g)
 		}
 		rp.cp = ps.checkpoint(a.opts.Topic, now)
@@ -251,7 +249,7 @@ func (a *Aggregator) writePart(ctx context.Context, rp *roundPart) error {
 			return errRoundAborted
 		}
 	}
-	for i, g := range granularities {
+	for i, g := range metricdoc.Granularities {
 		wins := rp.finals[i]
 		if len(wins) == 0 {
 			continue
@@ -315,7 +313,7 @@ func (a *Aggregator) applyRound(ctx context.Context, r *storeRound, inLoop bool)
 		for _, w := range rp.wins {
 			w.docOffset = max(w.docOffset, rp.offset)
 		}
-		for i, g := range granularities {
+		for i, g := range metricdoc.Granularities {
 			for _, w := range rp.finals[i] {
 				if ps.windows[w.key] == w {
 					delete(ps.windows, w.key)

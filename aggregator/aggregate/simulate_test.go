@@ -39,7 +39,7 @@ func TestTotalsMatchSimulatorTruth(t *testing.T) {
 		}
 	}
 	tr := truth{windows: make(map[truthKey]metricdoc.Totals), counted: st.Unique(), duplicates: st.Duplicates(), dlq: st.Malformed(), n: st.Produced()}
-	for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
+	for _, g := range metricdoc.Granularities {
 		for k, v := range st.Windows(g) {
 			tr.windows[truthKey{g, k.Start.Unix(), k.Meta}] = v
 		}

@@ -47,7 +47,7 @@ func TestCollectThroughPlugin(t *testing.T) {
 		source, campaign string
 		installs         int64
 	}{{"Facebook Ads", "summer", 7}, {"organic", "", 9}, {"tiktok", "a", 1}, {"tiktok", "b", 2}, {"tiktok", "c", 3}} {
-		for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
+		for _, g := range metricdoc.Granularities {
 			start := metricdoc.WindowStart(g, now, time.UTC)
 			meta := metricdoc.Meta{AppID: "id1", MediaSource: c.source, Campaign: c.campaign, Platform: "ios", EventName: "install"}
 			live = append(live, metricdoc.Live{

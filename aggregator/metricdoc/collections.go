@@ -43,6 +43,9 @@ const (
 	Day  Granularity = "day"
 )
 
+// Granularities lists them, hour first, for code that handles both.
+var Granularities = [2]Granularity{Hour, Day}
+
 // Collection returns the time-series collection holding final windows of g.
 func (g Granularity) Collection() string {
 	if g == Day {

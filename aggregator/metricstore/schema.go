@@ -42,7 +42,7 @@ func liveIndexes() []mongo.IndexModel {
 func (s *Store) ensureSchema(ctx context.Context) (Capabilities, error) {
 	var caps Capabilities
 	ts := 0
-	for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
+	for _, g := range metricdoc.Granularities {
 		ok, err := s.createFinal(ctx, g)
 		if err != nil {
 			return caps, err

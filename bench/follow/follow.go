@@ -213,7 +213,7 @@ func (f *Follower) Mismatches(t *simulate.Truth) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	bad := 0
-	for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
+	for _, g := range metricdoc.Granularities {
 		want := t.Windows(g)
 		got := 0
 		for k, w := range f.wins {

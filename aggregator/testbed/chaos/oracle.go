@@ -81,7 +81,7 @@ func ReadStored(ctx context.Context, db *mongo.Database) (*Stored, error) {
 		s.Accounting.DeadLettered += cp.DeadLettered
 		s.Accounting.Skipped += cp.Skipped
 	}
-	for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
+	for _, g := range metricdoc.Granularities {
 		through := metricdoc.FinalizedThrough(raw, g)
 		w := map[simulate.WindowKey]metricdoc.Totals{}
 		add := func(start time.Time, m metricdoc.Meta, t metricdoc.Totals) {
@@ -147,7 +147,7 @@ type Mismatch struct {
 // the truth disagree (including windows present on one side only).
 func Compare(truth *simulate.Truth, s *Stored) []Mismatch {
 	var out []Mismatch
-	for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
+	for _, g := range metricdoc.Granularities {
 		want, got := truth.Windows(g), s.Windows[g]
 		for k, w := range want {
 			if got[k] != w {

@@ -221,7 +221,7 @@ func TestPullBackfillRecoversDroppedPushes(t *testing.T) {
 	if pulled != len(f.w.Events()) || combined.Unique() != world.Unique() || pushOnly >= world.Unique() {
 		t.Fatalf("pulled %d, combined unique %d, world %d, push only %d", pulled, combined.Unique(), world.Unique(), pushOnly)
 	}
-	for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
+	for _, g := range metricdoc.Granularities {
 		got, want := combined.Windows(g), world.Windows(g)
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d windows, want %d", g, len(got), len(want))

@@ -101,7 +101,7 @@ func TestTruthConsistency(t *testing.T) {
 		t.Fatalf("produced %d (sent %d) = unique %d (distinct %d) + dup %d + malformed %d (%d)",
 			push.Produced(), sent, push.Unique(), len(distinct), push.Duplicates(), push.Malformed(), malformed)
 	}
-	for _, g := range []metricdoc.Granularity{metricdoc.Hour, metricdoc.Day} {
+	for _, g := range metricdoc.Granularities {
 		if s := sumWindows(push.Windows(g)); s != push.Total() || s.Events != push.Unique() {
 			t.Fatalf("%s windows sum to %+v, total %+v, unique %d", g, s, push.Total(), push.Unique())
 		}
