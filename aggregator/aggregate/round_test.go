@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded/embeddedtest"
@@ -156,43 +154,11 @@ func TestLostUpdateIsPublishedAgain(t *testing.T) {
 	w.produce(cs[0])
 	w.waitCaughtUp(30 * time.Second)
 
-	// Refuse the next produce requests that only carry updates, until one
-	// has been refused and the aggregator has caught up again.
-	// Produce requests name topics by id on current protocol versions.
-	topics, err := w.adm.ListTopics(t.Context(), metricdoc.TopicAggregated)
+	// Refuse the next produce request that only carries updates.
+	refused, err := k.FailProduce(kerr.InvalidRecord.Code, 1, metricdoc.TopicAggregated)
 	if err != nil {
 		t.Fatal(err)
 	}
-	updatesID := topics[metricdoc.TopicAggregated].ID
-	var refused atomic.Int64
-	arm := atomic.Bool{}
-	arm.Store(true)
-	k.Cluster().ControlKey(int16(kmsg.Produce), func(req kmsg.Request) (kmsg.Response, error, bool) {
-		k.Cluster().KeepControl()
-		pr := req.(*kmsg.ProduceRequest)
-		if !arm.Load() || len(pr.Topics) == 0 {
-			return nil, nil, false
-		}
-		for _, tp := range pr.Topics {
-			if tp.Topic != metricdoc.TopicAggregated && tp.TopicID != updatesID {
-				return nil, nil, false
-			}
-		}
-		resp := pr.ResponseKind().(*kmsg.ProduceResponse)
-		for _, tp := range pr.Topics {
-			rt := kmsg.NewProduceResponseTopic()
-			rt.Topic, rt.TopicID = tp.Topic, tp.TopicID
-			for _, pp := range tp.Partitions {
-				rp := kmsg.NewProduceResponseTopicPartition()
-				rp.Partition = pp.Partition
-				rp.ErrorCode = kerr.InvalidRecord.Code
-				rt.Partitions = append(rt.Partitions, rp)
-			}
-			resp.Topics = append(resp.Topics, rt)
-		}
-		refused.Add(1)
-		return resp, nil, true
-	})
 	w.produce(cs[1])
 	deadline := time.Now().Add(30 * time.Second)
 	for refused.Load() == 0 {
@@ -201,7 +167,6 @@ func TestLostUpdateIsPublishedAgain(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	arm.Store(false)
 	w.waitCaughtUp(30 * time.Second)
 	if got := counterValue(t, in.a.m.kafkaErrors.WithLabelValues("publish")); got == 0 {
 		t.Fatal("refused updates were not counted as publish errors")

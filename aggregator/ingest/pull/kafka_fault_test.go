@@ -8,7 +8,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/appsflyer"
-	"github.com/campaignpulse/campaignpulse/aggregator/ingest/internal/kafkatest"
 )
 
 // TestKafkaRejectsWindowIsRetried fails the first produce request of the
@@ -20,7 +19,10 @@ func TestKafkaRejectsWindowIsRetried(t *testing.T) {
 	o := e.options()
 	o.Reports = []string{appsflyer.ReportInAppEvents}
 	p := e.poller(t, o)
-	injected := kafkatest.FailProduce(e.kafka.Cluster(), kerr.MessageTooLarge.Code, 1)
+	injected, err := e.kafka.FailProduce(kerr.MessageTooLarge.Code, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := p.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}

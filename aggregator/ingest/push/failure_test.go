@@ -13,7 +13,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 
-	"github.com/campaignpulse/campaignpulse/aggregator/ingest/internal/kafkatest"
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
@@ -29,7 +28,9 @@ func TestKafkaRejectsProduceAnswers503(t *testing.T) {
 	if got := status(w.do("POST", "/v1/push", validPush, authed)); got != 200 {
 		t.Fatalf("warm-up %d", got)
 	}
-	kafkatest.FailProduce(w.kafka.Cluster(), kerr.NotEnoughReplicas.Code, -1)
+	if _, err := w.kafka.FailProduce(kerr.NotEnoughReplicas.Code, -1); err != nil {
+		t.Fatal(err)
+	}
 	if got := status(w.do("POST", "/v1/push", validPush, authed)); got != 503 {
 		t.Fatalf("kafka failing produce: status %d, want 503", got)
 	}
