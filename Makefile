@@ -65,7 +65,9 @@ integration:
 	@set -o pipefail; CAMPAIGNPULSE_REQUIRE_KAFKA=1 $(GO) test -tags integration -count=1 -p 1 -timeout 25m -v $(INTEGRATION_PKGS) > .run/integration.log 2>&1; \
 	rc=$$?; grep -E '^(scenario |--- FAIL|FAIL|ok |panic)' .run/integration.log; \
 	grep -oE 'scenario [^ ]+: .*' .run/integration.log | grep -v '^scenario e2e' | sort -u; \
-	if [ $$rc -ne 0 ]; then echo "integration: failed (full log: .run/integration.log)"; tail -n 60 .run/integration.log; fi; exit $$rc
+	if [ $$rc -ne 0 ]; then echo "integration: failed (full log: .run/integration.log)"; \
+	  awk '/^=== RUN/ { buf = "" } { buf = buf $$0 "\n" } /^--- FAIL/ { printf "%s", buf; buf = "" }' .run/integration.log | tail -n 150; \
+	  tail -n 20 .run/integration.log; fi; exit $$rc
 
 ## fuzz: every parser of external input for FUZZTIME each (push JSON and GET form, pull CSV rows,
 ## raw events, Grafana query JSON, datasource settings); CI runs it with FUZZTIME=10s
