@@ -32,9 +32,12 @@ func TestBrokerSurvivesRestarts(t *testing.T) {
 		t.Fatalf("create topic: %v", err)
 	}
 
+	start := time.Now()
+	step := func(what string) { t.Logf("%6.1fs %s", time.Since(start).Seconds(), what) }
 	next := 0
 	produce := func(n int) {
 		t.Helper()
+		step("produce " + strconv.Itoa(n) + " records from value " + strconv.Itoa(next))
 		recs := make([]*kgo.Record, n)
 		for i := range recs {
 			recs[i] = &kgo.Record{Topic: topic, Key: []byte(strconv.Itoa(next % 7)), Value: []byte(strconv.Itoa(next))}
@@ -46,10 +49,12 @@ func TestBrokerSurvivesRestarts(t *testing.T) {
 	}
 
 	produce(500)
+	step("kill -9 and restart")
 	if err := b.Restart(ctx, true); err != nil {
 		t.Fatalf("restart after kill -9: %v", err)
 	}
 	produce(500)
+	step("graceful restart")
 	if err := b.Restart(ctx, false); err != nil {
 		t.Fatalf("graceful restart: %v", err)
 	}
@@ -58,13 +63,18 @@ func TestBrokerSurvivesRestarts(t *testing.T) {
 		t.Fatal("broker not marked running after Resume")
 	}
 
+	step("consume everything, read_committed")
 	seen := consumeAll(ctx, t, b, topic, next)
 	for i := range next {
-		if seen[i] != 1 {
-			t.Fatalf("value %d read %d times after restarts, want exactly 1", i, seen[i])
+		if len(seen[i]) != 1 {
+			t.Fatalf("value %d read %d times after restarts (at %v), want exactly 1", i, len(seen[i]), seen[i])
 		}
 	}
+	step("list end offsets")
 	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err == nil {
+		err = ends.Error()
+	}
 	if err != nil {
 		t.Fatalf("list end offsets: %v", err)
 	}
@@ -90,7 +100,8 @@ func TestKillWithoutRestartStopsCleanly(t *testing.T) {
 	}
 }
 
-func consumeAll(ctx context.Context, t *testing.T, b *Broker, topic string, want int) map[int]int {
+// consumeAll reads want records and returns where each value was read ("partition/offset").
+func consumeAll(ctx context.Context, t *testing.T, b *Broker, topic string, want int) map[int][]string {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Brokers()...), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
@@ -98,7 +109,7 @@ func consumeAll(ctx context.Context, t *testing.T, b *Broker, topic string, want
 		t.Fatalf("consumer: %v", err)
 	}
 	defer cl.Close()
-	seen := map[int]int{}
+	seen := map[int][]string{}
 	got := 0
 	for got < want {
 		fs := cl.PollFetches(ctx)
@@ -111,7 +122,7 @@ func consumeAll(ctx context.Context, t *testing.T, b *Broker, topic string, want
 			if err != nil {
 				t.Fatalf("record value %q: %v", r.Value, err)
 			}
-			seen[v]++
+			seen[v] = append(seen[v], strconv.Itoa(int(r.Partition))+"/"+strconv.FormatInt(r.Offset, 10))
 			got++
 		})
 	}
