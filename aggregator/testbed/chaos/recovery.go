@@ -19,6 +19,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/freeport"
 )
 
 // RecoveryOptions configures the restore measurement: one aggregator
@@ -149,7 +150,7 @@ func Recovery(ctx context.Context, o RecoveryOptions) (*RecoveryResult, error) {
 		return nil, err
 	}
 
-	httpAddr, err := freeAddr()
+	httpAddr, err := freeport.Addr()
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/freeport"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/netfault"
 )
 
@@ -155,7 +155,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 
 	// MongoDB: FerretDB in this process, restarted on the same files and port
 	// for outages, so the aggregators reconnect to "the same server".
-	mongoAddr, err := freeAddr()
+	mongoAddr, err := freeport.Addr()
 	if err != nil {
 		return nil, err
 	}
@@ -356,15 +356,6 @@ func waitCaughtUp(ctx context.Context, db *mongo.Database, produced int64, stall
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 // freshRawEvents connects a client (named name in its logs and errors),

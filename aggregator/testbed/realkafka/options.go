@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/settings"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/freeport"
 )
 
 // Flag names of a broker instance's settings.
@@ -87,12 +87,12 @@ func (o *Options) provision() error {
 	}
 	var err error
 	if o.Port == 0 {
-		if o.Port, err = freePort(); err != nil {
+		if o.Port, err = freeport.Port(); err != nil {
 			return err
 		}
 	}
 	if o.ControllerPort == 0 {
-		if o.ControllerPort, err = freePort(); err != nil {
+		if o.ControllerPort, err = freeport.Port(); err != nil {
 			return err
 		}
 	}
@@ -168,15 +168,4 @@ func findScript() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%w (set %s)", errNoScript, scriptEnv)
-}
-
-// freePort asks the kernel for a free loopback port. The broker binds it a moment later; the
-// window for another process to take it is small and a clash fails loudly at start.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -5,12 +5,12 @@ package embeddedtest
 
 import (
 	"context"
-	"net"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
+	"github.com/campaignpulse/campaignpulse/aggregator/testbed/freeport"
 )
 
 // Kafka starts an in-process Kafka cluster on a free loopback port.
@@ -40,10 +40,9 @@ func Mongo(t testing.TB) *embedded.Mongo {
 // server that must be given an address rather than a listener.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, err := freeport.Addr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addr
 }
