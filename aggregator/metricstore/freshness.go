@@ -15,8 +15,8 @@ import (
 // Several partitions write the same documents, so times only move forward
 // ($max) and a concurrent first insert is retried once.
 func (s *Store) UpsertFreshness(ctx context.Context, docs []metricdoc.Freshness) error {
-	for start := 0; start < len(docs); start += s.opts.BatchSize {
-		batch := docs[start:min(start+s.opts.BatchSize, len(docs))]
+	for start := 0; start < len(docs); start += s.updates {
+		batch := docs[start:min(start+s.updates, len(docs))]
 		models := make([]mongo.WriteModel, len(batch))
 		for i, f := range batch {
 			id := f.AppID + "|" + f.Source

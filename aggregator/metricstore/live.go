@@ -26,8 +26,8 @@ func (s *Store) WriteLive(ctx context.Context, docs []metricdoc.Live) (stale []s
 	if s.caps.IDFiltersOnly {
 		return s.writeLiveByID(ctx, docs)
 	}
-	for start := 0; start < len(docs); start += s.opts.BatchSize {
-		batch := docs[start:min(start+s.opts.BatchSize, len(docs))]
+	for start := 0; start < len(docs); start += s.updates {
+		batch := docs[start:min(start+s.updates, len(docs))]
 		st, err := s.writeLiveBatch(ctx, batch)
 		stale = append(stale, st...)
 		if err != nil {
@@ -74,7 +74,7 @@ func (s *Store) writeLiveBatch(ctx context.Context, batch []metricdoc.Live) ([]s
 // partition.
 //
 // The reads go out liveReaders at a time and the writes as unordered bulk
-// writes of BatchSize: a flush costs round trips per batch, not per
+// writes of s.updates: a flush costs round trips per batch, not per
 // document. Batched reads ({_id: {$in: ...}}) are not used: FerretDB cannot
 // push $in down and scans the collection for them.
 func (s *Store) writeLiveByID(ctx context.Context, docs []metricdoc.Live) (stale []string, err error) {
@@ -93,8 +93,8 @@ func (s *Store) writeLiveByID(ctx context.Context, docs []metricdoc.Live) (stale
 		models = append(models, mongo.NewUpdateOneModel().
 			SetFilter(bson.D{{Key: metricdoc.FieldID, Value: d.ID}}).SetUpdate(u.Update).SetUpsert(true))
 	}
-	for start := 0; start < len(models); start += s.opts.BatchSize {
-		batch := models[start:min(start+s.opts.BatchSize, len(models))]
+	for start := 0; start < len(models); start += s.updates {
+		batch := models[start:min(start+s.updates, len(models))]
 		if _, err := s.live().BulkWrite(ctx, batch, options.BulkWrite().SetOrdered(false)); err != nil {
 			return stale, fmt.Errorf("write %s: %w", metricdoc.CollLive, err)
 		}

@@ -23,9 +23,9 @@ type Options struct {
 	// Default 48 h; settings.Off (flag 0 or off): no grace, the document
 	// expires as soon as every reader has passed its window.
 	LiveGrace time.Duration
-	// BatchSize bounds the updates of one bulk write. FerretDB stalls on bulk
-	// updates of 100 or more existing documents; real MongoDB takes
-	// thousands. Default 50.
+	// BatchSize bounds the documents of one bulk write; real MongoDB takes
+	// thousands. On FerretDB, bulk updates are further held to a few
+	// statements (see ferretDBUpdates). Default 50.
 	BatchSize int
 	// AtomicLiveWrites keeps the atomic offset-guarded update on FerretDB
 	// too, where it scans live_metrics per update (slow) but, unlike the
@@ -53,7 +53,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.HourlyRetention, FlagHourlyRetention, 90*24*time.Hour, "expireAfterSeconds of hourly_metrics")
 	fs.DurationVar(&o.DailyRetention, FlagDailyRetention, 2*365*24*time.Hour, "expireAfterSeconds of daily_metrics")
 	settings.OffDuration(fs, &o.LiveGrace, FlagLiveGrace, 48*time.Hour, "how long a finalized window stays in live_metrics once every reader takes it from hourly/daily_metrics (its expire_at); 0 = removed at the next expiry")
-	fs.IntVar(&o.BatchSize, FlagBatchSize, 50, "updates per bulk write (FerretDB stalls at 100; real MongoDB takes thousands)")
+	fs.IntVar(&o.BatchSize, FlagBatchSize, 50, "documents per bulk write (on FerretDB updates go 8 at a time; real MongoDB takes thousands)")
 	fs.BoolVar(&o.AtomicLiveWrites, FlagAtomicLiveWrites, false, "on FerretDB, keep the atomic offset-guarded live update (slow there) instead of read-then-write by _id (MongoDB always uses it)")
 }
 

@@ -17,7 +17,20 @@ type Store struct {
 	opts Options
 	log  *slog.Logger
 	caps Capabilities
+	// updates bounds the update statements of one command (see
+	// ferretDBUpdates).
+	updates int
 }
+
+// ferretDBUpdates bounds the update statements of one command on FerretDB.
+// FerretDB v1 keeps the SQLite connection of each statement's query until
+// the whole command ends, out of a pool of 100 per database, and needs one
+// more for the statement's transaction: writers whose bulk updates together
+// hold 100 connections wait for each other forever (three aggregators with
+// 50-statement bulk writes did, on the embedded store). 8 statements plus
+// the 8 concurrent reads of writeLiveByID leave room for five writers, and
+// one writer measured no slower than with 50 (BenchmarkConcurrentWriters).
+const ferretDBUpdates = 8
 
 // Capabilities is what schema detection found the server to support.
 type Capabilities struct {
@@ -49,8 +62,13 @@ func Open(ctx context.Context, client *mongo.Client, opts Options, log *slog.Log
 	if err != nil {
 		return nil, fmt.Errorf("prepare mongodb database %s: %w", opts.Database, err)
 	}
-	caps.IDFiltersOnly = !opts.AtomicLiveWrites && isFerretDB(ctx, s.db)
+	ferret := isFerretDB(ctx, s.db)
+	caps.IDFiltersOnly = !opts.AtomicLiveWrites && ferret
 	s.caps = caps
+	s.updates = opts.BatchSize
+	if ferret {
+		s.updates = min(s.updates, ferretDBUpdates)
+	}
 	return s, nil
 }
 
@@ -66,9 +84,6 @@ func isFerretDB(ctx context.Context, db *mongo.Database) bool {
 
 // Capabilities returns what the server was found to support.
 func (s *Store) Capabilities() Capabilities { return s.caps }
-
-// BatchSize is the configured bound of one bulk write.
-func (s *Store) BatchSize() int { return s.opts.BatchSize }
 
 func (s *Store) coll(name string) *mongo.Collection { return s.db.Collection(name) }
 

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
@@ -96,6 +97,10 @@ func StartMongo(ctx context.Context, dir, addr string, log *slog.Logger, pragmas
 	}
 	if addr == "" {
 		addr = "127.0.0.1:0"
+	}
+	if strings.ContainsAny(dir, "#?") {
+		// FerretDB turns the directory into a file: URL without escaping it.
+		return nil, fmt.Errorf("embedded mongo data dir %q: FerretDB cannot use a path containing '#' or '?'; choose another directory", dir)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("embedded mongo data dir: %w", err)
