@@ -3,7 +3,7 @@ package chaos
 import (
 	"bufio"
 	"context"
-	"errors"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/campaignpulse/campaignpulse/aggregator/ingest/publish"
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
+	"github.com/campaignpulse/campaignpulse/aggregator/settings"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/freeport"
 )
@@ -66,22 +67,48 @@ func (r *RecoveryResult) Summary() string {
 		r.Events, r.RestoreSeconds, r.RestoreReadBytes>>20, r.RawReplayBytes>>20, len(r.Mismatches))
 }
 
-// Recovery runs the measurement.
-func Recovery(ctx context.Context, o RecoveryOptions) (*RecoveryResult, error) {
-	if o.Binary == "" || len(o.Brokers) == 0 {
-		return nil, errors.New("recovery: binary and brokers are required")
-	}
-	if o.Events == 0 {
-		o.Events = 1_000_000
-	}
-	if o.KillAt == 0 {
-		o.KillAt = 0.8
-	}
-	if o.Seed == 0 {
-		o.Seed = 1
-	}
+// FlagKillAt names RecoveryOptions.KillAt.
+const FlagKillAt = "kill-at"
+
+// RegisterFlags registers the settings of a recovery measurement; the
+// defaults written here are the only ones. An empty broker list makes the
+// command start its own broker.
+func (o *RecoveryOptions) RegisterFlags(fs *flag.FlagSet) {
+	settings.List(fs, &o.Brokers, metricdoc.FlagBrokers, nil, "an existing Kafka cluster (comma-separated); empty starts a broker with scripts/kafka.sh")
+	fs.StringVar(&o.Binary, FlagBinary, "bin/campaignpulse", "the campaignpulse executable under test")
+	fs.StringVar(&o.Dir, FlagDir, "", "work directory for FerretDB files and aggregator logs (default: a temp dir)")
+	fs.IntVar(&o.Events, FlagEvents, 1_000_000, "deliveries fed to raw_events")
+	fs.Float64Var(&o.KillAt, FlagKillAt, 0.8, "share of the events checkpointed when the aggregator is killed")
+	fs.Int64Var(&o.Seed, FlagSeed, 1, "seed of the feed")
+}
+
+// WithDefaults returns o with zero settings replaced by their defaults.
+func (o RecoveryOptions) WithDefaults() RecoveryOptions {
+	o = settings.WithDefaults(o, (*RecoveryOptions).RegisterFlags)
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+func (o *RecoveryOptions) validate() error {
+	if o.Binary == "" {
+		return fmt.Errorf("recovery: %s: path to the campaignpulse executable is required", FlagBinary)
+	}
+	if len(o.Brokers) == 0 {
+		return fmt.Errorf("recovery: %s: the Kafka cluster to measure on is required", metricdoc.FlagBrokers)
+	}
+	if o.KillAt <= 0 || o.KillAt >= 1 {
+		return fmt.Errorf("recovery: %s %v: must be between 0 and 1", FlagKillAt, o.KillAt)
+	}
+	return nil
+}
+
+// Recovery runs the measurement.
+func Recovery(ctx context.Context, o RecoveryOptions) (*RecoveryResult, error) {
+	o = o.WithDefaults()
+	if err := o.validate(); err != nil {
+		return nil, err
 	}
 	log := o.Log
 	if err := workDir(&o.Dir, "recovery"); err != nil {

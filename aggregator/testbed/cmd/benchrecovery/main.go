@@ -17,7 +17,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -30,11 +29,7 @@ func main() { os.Exit(run()) }
 // run returns the exit code, so the broker it started is always stopped.
 func run() int {
 	var o chaos.RecoveryOptions
-	brokers := flag.String("kafka.brokers", "", "an existing Kafka cluster (comma-separated) instead of starting a broker with scripts/kafka.sh")
-	flag.StringVar(&o.Binary, "binary", "bin/campaignpulse", "the campaignpulse executable under test")
-	flag.StringVar(&o.Dir, "dir", "", "work directory for FerretDB files and aggregator logs (default: a temp dir)")
-	flag.IntVar(&o.Events, "events", 1_000_000, "deliveries fed to raw_events")
-	flag.Float64Var(&o.KillAt, "kill-at", 0.8, "share of the events checkpointed when the aggregator is killed")
+	o.RegisterFlags(flag.CommandLine)
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	o.Log = log
@@ -44,9 +39,7 @@ func run() int {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Minute)
 	defer cancel()
 
-	if *brokers != "" {
-		o.Brokers = strings.Split(*brokers, ",")
-	} else {
+	if len(o.Brokers) == 0 {
 		b, err := realkafka.Start(ctx, realkafka.Options{})
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "recovery: start kafka: %v\n", err)
