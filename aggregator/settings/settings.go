@@ -10,6 +10,7 @@ package settings
 import (
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"strconv"
@@ -238,6 +239,63 @@ func (v *integer[T]) Set(s string) error {
 		return fmt.Errorf("%q is not a %d-bit integer", s, unsafe.Sizeof(*v.p)*8)
 	}
 	*v.p = T(n)
+	return nil
+}
+
+// OffValue is the value of a number setting switched off (0 or "off" on the
+// command line), such as --store-outages 0 (none): in Options a zero means
+// "the default", so "off" needs a value of its own, as with Off. Read such a
+// setting through Number.
+const OffValue = -1
+
+// Number is the effective value of a setting registered with OffNumber: 0
+// when it is switched off, v otherwise.
+func Number[T int | float64](v T) T {
+	if v == OffValue {
+		return 0
+	}
+	return v
+}
+
+// OffNumber registers a non-negative int or float64 flag that 0 or "off"
+// switches off (OffValue).
+func OffNumber[T int | float64](fs *flag.FlagSet, p *T, name string, def T, usage string) {
+	*p = def
+	fs.Var(&offNumber[T]{p}, name, usage)
+}
+
+type offNumber[T int | float64] struct{ p *T }
+
+func (v *offNumber[T]) String() string {
+	switch {
+	case v == nil || v.p == nil:
+		return "0"
+	case *v.p == OffValue:
+		return "off"
+	}
+	return strconv.FormatFloat(float64(*v.p), 'g', -1, 64)
+}
+
+func (v *offNumber[T]) Set(s string) error {
+	if s == "off" {
+		*v.p = OffValue
+		return nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	switch {
+	case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
+		return fmt.Errorf("%q is not a number", s)
+	case f < 0:
+		return fmt.Errorf("%s: must not be negative (0 or off switches it off)", s)
+	case f == 0:
+		*v.p = OffValue
+		return nil
+	}
+	n := T(f)
+	if float64(n) != f {
+		return fmt.Errorf("%q is not a whole number", s)
+	}
+	*v.p = n
 	return nil
 }
 

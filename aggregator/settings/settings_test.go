@@ -17,6 +17,8 @@ type opts struct {
 	Inner   struct{ N int }
 	Token   string
 	Disable bool
+	Count   int
+	Ratio   float64
 }
 
 func (o *opts) RegisterFlags(fs *flag.FlagSet) {
@@ -27,6 +29,8 @@ func (o *opts) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Inner.N, "x.n", 3, "")
 	Secret(fs, &o.Token, "x.token", "", "", "")
 	Not(fs, &o.Disable, "x.enabled", true, "")
+	OffNumber(fs, &o.Count, "x.count", 3, "")
+	OffNumber(fs, &o.Ratio, "x.ratio", 1.5, "")
 }
 
 func parse(t *testing.T, args ...string) opts {
@@ -148,5 +152,33 @@ func TestSizedIntegersRejectOverflow(t *testing.T) {
 	}
 	if err := fs.Parse([]string{"--a", "3", "--b", "70000"}); err != nil || a != 3 || b != 70000 {
 		t.Fatalf("a=%d b=%d err=%v", a, b, err)
+	}
+}
+
+func TestOffNumberIsNotTheDefault(t *testing.T) {
+	def := Defaults((*opts).RegisterFlags)
+	for _, v := range []string{"0", "off"} {
+		o := parse(t, "--x.count", v, "--x.ratio", v)
+		FillZero(&o, def)
+		if o.Count != OffValue || Number(o.Count) != 0 || o.Ratio != OffValue || Number(o.Ratio) != 0 {
+			t.Errorf("--x.count/--x.ratio %s: got %v and %v (effective %v and %v), want off", v, o.Count, o.Ratio, Number(o.Count), Number(o.Ratio))
+		}
+	}
+	o := parse(t, "--x.count", "7", "--x.ratio", "0.25")
+	FillZero(&o, def)
+	if Number(o.Count) != 7 || Number(o.Ratio) != 0.25 {
+		t.Errorf("set values: %v %v", o.Count, o.Ratio)
+	}
+	o = parse(t)
+	if Number(o.Count) != 3 || Number(o.Ratio) != 1.5 {
+		t.Errorf("defaults: %v %v", o.Count, o.Ratio)
+	}
+	for _, bad := range [][]string{{"--x.count", "-1"}, {"--x.count", "1.5"}, {"--x.ratio", "NaN"}, {"--x.count", "many"}} {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(new(strings.Builder))
+		new(opts).RegisterFlags(fs)
+		if err := fs.Parse(bad); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
 	}
 }

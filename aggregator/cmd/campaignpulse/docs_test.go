@@ -292,7 +292,7 @@ func TestConfigDoc(t *testing.T) {
 		return
 	}
 
-	var missing, stale, wrong []string
+	var missing, stale, wrong, outdated []string
 	for _, b := range blocks {
 		blk, ok := block(doc, b.id)
 		if !ok {
@@ -316,6 +316,9 @@ func TestConfigDoc(t *testing.T) {
 		for name := range rows {
 			stale = append(stale, where+" "+name)
 		}
+		if strings.TrimSpace(blk) != strings.TrimSpace(b.content) {
+			outdated = append(outdated, where)
+		}
 	}
 	sort.Strings(stale)
 	var msg strings.Builder
@@ -327,6 +330,9 @@ func TestConfigDoc(t *testing.T) {
 	}
 	if len(stale) > 0 {
 		fmt.Fprintf(&msg, "\ndocumented in %s but gone from the code:\n  %s", configDocName, strings.Join(stale, "\n  "))
+	}
+	if len(outdated) > 0 {
+		fmt.Fprintf(&msg, "\ntables of %s that differ from the code (a meaning, an order or a format):\n  %s", configDocName, strings.Join(outdated, "\n  "))
 	}
 	if msg.Len() > 0 {
 		t.Errorf("%s\nregenerate the tables with: go test ./aggregator/cmd/campaignpulse -run TestConfigDoc -update-docs", msg.String())

@@ -56,14 +56,15 @@ type Options struct {
 	// Kills is the minimum number of SIGKILLs.
 	Kills int
 	// StoreOutages is how many times MongoDB goes away during the run
-	// (for OutageLength each).
+	// (for OutageLength each); settings.OffValue: never. Read it through
+	// settings.Number.
 	StoreOutages int
 	// OutageLength is how long the store stays away.
 	OutageLength time.Duration
 	// ReplyLosses is how many times the aggregators' MongoDB replies are
 	// lost for ReplyLossLength (the server applies their writes, the
 	// clients time out) before one of them is killed: the cancelled-insert
-	// fault.
+	// fault. settings.OffValue: never.
 	ReplyLosses     int
 	ReplyLossLength time.Duration
 	// Instances is how many aggregators run at once in one group.
@@ -83,9 +84,9 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Events, FlagEvents, 30000, "deliveries fed to raw_events")
 	settings.Int32(fs, &o.Partitions, FlagPartitions, 6, "partitions of raw_events")
 	fs.IntVar(&o.Kills, FlagKills, 12, "minimum number of SIGKILLs")
-	fs.IntVar(&o.StoreOutages, FlagStoreOutages, 3, "times MongoDB goes away during the run")
+	settings.OffNumber(fs, &o.StoreOutages, FlagStoreOutages, 3, "times MongoDB goes away during the run (0 or off: never)")
 	fs.DurationVar(&o.OutageLength, FlagOutageLength, 3*time.Second, "length of each store outage")
-	fs.IntVar(&o.ReplyLosses, FlagReplyLosses, 3, "times the aggregators' MongoDB replies are lost (writes applied, clients time out) before a kill")
+	settings.OffNumber(fs, &o.ReplyLosses, FlagReplyLosses, 3, "times the aggregators' MongoDB replies are lost (writes applied, clients time out) before a kill (0 or off: never)")
 	fs.DurationVar(&o.ReplyLossLength, FlagReplyLossLength, 2*time.Second, "length of each reply loss")
 	fs.IntVar(&o.Instances, FlagInstances, 2, "aggregators running at once in one consumer group")
 	fs.Int64Var(&o.Seed, FlagSeed, 1, "seed of traffic and kill timing")
@@ -248,8 +249,9 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		prodDone <- produced{n, err}
 	}()
 
-	outageEvery := max(o.Kills/max(o.StoreOutages, 1), 1)
-	lossEvery := max(o.Kills/max(o.ReplyLosses, 1), 2)
+	outages, losses := settings.Number(o.StoreOutages), settings.Number(o.ReplyLosses)
+	outageEvery := max(o.Kills/max(outages, 1), 1)
+	lossEvery := max(o.Kills/max(losses, 1), 2)
 	var prod *produced
 	for res.Kills < o.Kills || prod == nil {
 		select {
@@ -271,7 +273,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		// Lose MongoDB's replies for a while, then kill: writes the server
 		// applied but whose clients gave up (or died) race the next owner.
-		lossy := res.ReplyLosses < o.ReplyLosses && res.Kills%lossEvery == lossEvery/2
+		lossy := res.ReplyLosses < losses && res.Kills%lossEvery == lossEvery/2
 		if lossy {
 			proxy.Drop(true)
 			log.Info("chaos: mongodb replies lost", "for", o.ReplyLossLength)
@@ -287,7 +289,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		procs = append(procs[:victim], procs[victim+1:]...)
 		res.Kills++
 		log.Info("chaos: killed an aggregator", "kills", res.Kills)
-		if res.Outages < o.StoreOutages && res.Kills%outageEvery == 0 {
+		if res.Outages < outages && res.Kills%outageEvery == 0 {
 			store.Close()
 			log.Info("chaos: store down", "for", o.OutageLength)
 			time.Sleep(o.OutageLength)

@@ -18,7 +18,9 @@ type WorldOptions struct {
 	// Campaigns is the number of campaigns per attributed media source and
 	// app.
 	Campaigns int
-	// Skew is the Zipf exponent of app and campaign popularity.
+	// Skew is the Zipf exponent of app and campaign popularity;
+	// settings.OffValue: all equally popular. Read it through
+	// settings.Number.
 	Skew float64
 }
 
@@ -27,7 +29,7 @@ type WorldOptions struct {
 func (o *WorldOptions) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.Apps, FlagApps, 4, "number of synthetic apps (alternating iOS and Android)")
 	fs.IntVar(&o.Campaigns, FlagCampaigns, 8, "campaigns per attributed media source and app")
-	fs.Float64Var(&o.Skew, FlagSkew, 1.2, "Zipf exponent of app and campaign popularity")
+	settings.OffNumber(fs, &o.Skew, FlagSkew, 1.2, "Zipf exponent of app and campaign popularity (0 or off: all equally popular)")
 }
 
 // WithDefaults returns o with zero settings replaced by their defaults.
@@ -41,7 +43,7 @@ func (o *WorldOptions) validate() error {
 		return fmt.Errorf("%s %d: want 1..1000", FlagApps, o.Apps)
 	case o.Campaigns < 1 || o.Campaigns > 10000:
 		return fmt.Errorf("%s %d: want 1..10000", FlagCampaigns, o.Campaigns)
-	case o.Skew < 0 || math.IsNaN(o.Skew) || o.Skew > 10:
+	case o.Skew != settings.OffValue && (o.Skew < 0 || math.IsNaN(o.Skew) || o.Skew > 10):
 		return fmt.Errorf("%s %v: want 0..10", FlagSkew, o.Skew)
 	}
 	return nil
@@ -132,14 +134,14 @@ func NewWorld(seed int64, opts WorldOptions) (*World, error) {
 				for c := range opts.Campaigns {
 					s.Campaigns = append(s.Campaigns, newCampaign(rng, a, spec, c))
 				}
-				s.campaignPick = zipf(len(s.Campaigns), opts.Skew)
+				s.campaignPick = zipf(len(s.Campaigns), settings.Number(opts.Skew))
 			}
 			a.Sources = append(a.Sources, s)
 			a.sourcePick.add(spec.Weight)
 		}
 		w.Apps = append(w.Apps, a)
 	}
-	w.appPick = zipf(len(w.Apps), opts.Skew)
+	w.appPick = zipf(len(w.Apps), settings.Number(opts.Skew))
 	return w, nil
 }
 
