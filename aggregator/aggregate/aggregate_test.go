@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -9,12 +10,21 @@ import (
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 )
 
-// TestTotalsMatchTruth: one aggregator, a mixed stream, graceful stop.
+// TestTotalsMatchTruth: one aggregator, a mixed stream, graceful stop;
+// with the partitions of a poll counted in parallel (the default, as in
+// every other test) and on the poll loop alone.
 func TestTotalsMatchTruth(t *testing.T) {
+	for _, workers := range []int{0, 1} {
+		t.Run("workers="+strconv.Itoa(workers), func(t *testing.T) { totalsMatchTruth(t, workers) })
+	}
+}
+
+func totalsMatchTruth(t *testing.T, workers int) {
 	w := newWorld(t, 3)
 	recs, tr := generate(1, 800, testStart, 10, w.loc)
 	t.Log(describe(tr))
-	in := w.start(Options{MaxRoundWindows: 20}) // many small store rounds, some started in mid-batch, most partial
+	// Many small store rounds, some started in mid-poll, most partial.
+	in := w.start(Options{MaxRoundWindows: 20, Workers: workers})
 	for _, c := range chunks(recs, 3) {
 		w.produce(c)
 	}
@@ -24,6 +34,9 @@ func TestTotalsMatchTruth(t *testing.T) {
 		t.Fatalf("events_total{dead_lettered} = %v, want %d", got, tr.dlq)
 	}
 	in.stop()
+	if c := &in.a.counter; (c.helpers > 0) != (c.workers > 1) {
+		t.Fatalf("%d workers started %d helper goroutines", c.workers, c.helpers)
+	}
 
 	// Dead letters carry reason and origin.
 	cl, err := kgo.NewClient(kgo.SeedBrokers(w.brokers...), kgo.ConsumeTopics(metricdoc.TopicDLQ, metricdoc.TopicAggregated))

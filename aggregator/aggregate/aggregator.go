@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,6 +67,9 @@ type Aggregator struct {
 	// the poll loop runs them (with their reason) at its next iteration.
 	pendingReload map[int32]string
 
+	// counter counts the partitions of a poll in parallel (workers.go).
+	counter counter
+
 	// round is the store round in flight (flush.go), nil when none.
 	round      *storeRound
 	nextExpiry time.Time
@@ -103,6 +105,7 @@ func New(opts Options, store Store, log *slog.Logger, reg prometheus.Registerer)
 		return nil, fmt.Errorf("aggregate.state-dir: %w", err)
 	}
 	a.state = st
+	a.counter.workers = opts.workers()
 	kopts := []kgo.Opt{
 		kgo.SeedBrokers(opts.Brokers...),
 		kgo.ConsumerGroup(opts.Group),
@@ -190,6 +193,7 @@ func (a *Aggregator) Run(ctx context.Context) error {
 		if r := recover(); r != nil {
 			panic(r) // crash now: closing would wait for callbacks that need a.mu
 		}
+		a.counter.stop()
 		a.cancelRound()
 		a.cl.AllowRebalance()
 		a.cl.Close()
@@ -236,7 +240,7 @@ func (a *Aggregator) Run(ctx context.Context) error {
 				a.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
 			}
 		})
-		fetches.EachPartition(func(fp kgo.FetchTopicPartition) { a.handle(iterCtx, fp, pc) })
+		a.count(iterCtx, fetches, pc)
 		if !a.opts.Now().Before(pc.nextFlush) {
 			a.flushPaced(iterCtx, pc)
 		}
@@ -313,53 +317,6 @@ func (a *Aggregator) shutdown() error {
 		a.log.Error("final flush failed; the next owner resumes from the last checkpoint", "err", err)
 	}
 	return nil
-}
-
-// handle processes the records of one fetched partition. When enough
-// windows wait to be written and the store is idle, it starts a store round
-// in the middle rather than at the next flush interval.
-func (a *Aggregator) handle(ctx context.Context, fp kgo.FetchTopicPartition, pc *pacing) {
-	ps := a.parts[fp.Partition]
-	if ps == nil || a.resynced[fp.Partition] {
-		return // a reloaded partition is fetched again from its replay start
-	}
-	for i, r := range fp.Records {
-		if i%64 == 63 && !pc.paused && a.round == nil && a.dirtyWindows() >= a.opts.MaxRoundWindows {
-			a.flushPaced(ctx, pc)
-			if ps = a.parts[fp.Partition]; ps == nil || a.resynced[fp.Partition] {
-				return
-			}
-		}
-		if r.Attrs.IsControl() {
-			ps.skipControl(r.Offset)
-			continue
-		}
-		ms := r.Timestamp.UnixMilli()
-		switch {
-		case r.Offset < ps.replayTo:
-			if r.Offset >= ps.replayPos {
-				a.m.restoreBytes.WithLabelValues("raw_events").Add(float64(len(r.Value) + len(r.Key)))
-				ps.replay(r.Value, r.Offset, ms)
-				ps.replayPos = r.Offset + 1
-			}
-			continue
-		case r.Offset < ps.next:
-			continue // delivered again after a seek
-		}
-		o, reason := ps.process(r.Value, r.Offset, ms, source(r))
-		if o == outDeadLettered {
-			a.deadLetter(r, reason)
-		}
-		if o == outCounted && ps.late {
-			a.m.corrections.Inc()
-		}
-		if c := a.contrib[ps.p]; r.Offset >= c.offset {
-			c.offset = r.Offset + 1
-			c.counts[o]++
-			a.m.events[o].Inc()
-		}
-	}
-	a.m.lag.WithLabelValues(strconv.Itoa(int(fp.Partition))).Set(float64(max(fp.HighWatermark-ps.next, 0)))
 }
 
 // source returns the source header as one of the interned constants.

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -8,7 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/campaignpulse/campaignpulse/aggregator/dedupstore"
+	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
 	"github.com/campaignpulse/campaignpulse/bench/procstat"
 )
 
@@ -155,4 +160,76 @@ func heap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkCount measures the poll loop's counting step alone (no Kafka,
+// no store): polls of 10,000 records over 6 partitions, counted by the
+// given number of workers, with the production state (memory-bounded
+// de-duplication set) and the production fan-out. events/s over the wall
+// clock shows what the workers add on this machine's cores; run it with
+// -cpu 1,2 to see the same with one and two cores available.
+func BenchmarkCount(b *testing.B) {
+	for _, workers := range []int{1, 2, 4} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) { benchCount(b, workers) })
+	}
+}
+
+func benchCount(b *testing.B, workers int) {
+	const parts, perPoll = 6, 10_000
+	evs := benchEvents(120_000, true)
+	st, err := dedupstore.Open(dedupstore.Options{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	a := &Aggregator{
+		opts: Options{Brokers: []string{"x"}, MaxRoundWindows: 1 << 30}.WithDefaults(), m: newMetrics(prometheus.NewRegistry()),
+		parts: map[int32]*partState{}, contrib: map[int32]*tally{}, resynced: map[int32]bool{},
+	}
+	a.counter.workers = workers
+	defer a.counter.stop()
+	rec := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	recs := make([][]*kgo.Record, parts)
+	for i, e := range evs {
+		p := i % parts
+		recs[p] = append(recs[p], &kgo.Record{Topic: a.opts.Topic, Partition: int32(p), Offset: int64(len(recs[p])), Value: e, Timestamp: rec,
+			Headers: []kgo.RecordHeader{{Key: metricdoc.HeaderSource, Value: []byte(metricdoc.SourcePush)}}})
+	}
+	reset := func() {
+		for p := range int32(parts) {
+			if ps := a.parts[p]; ps != nil {
+				_ = ps.dedup.Close()
+			}
+			ps := newPartState(p, testRules(time.UTC))
+			ps.dedup = st.NewSet()
+			a.parts[p], a.contrib[p] = ps, &tally{}
+		}
+	}
+	reset()
+	pc := &pacing{}
+	per := perPoll / parts
+	pos := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if pos+per > len(recs[0]) {
+			b.StopTimer()
+			reset()
+			pos = 0
+			b.StartTimer()
+		}
+		fps := make([]kgo.FetchPartition, parts)
+		for p := range fps {
+			fps[p] = kgo.FetchPartition{Partition: int32(p), Records: recs[p][pos : pos+per], HighWatermark: int64(len(recs[p]))}
+		}
+		a.count(context.Background(), kgo.Fetches{{Topics: []kgo.FetchTopic{{Topic: a.opts.Topic, Partitions: fps}}}}, pc)
+		pos += per
+	}
+	b.StopTimer()
+	for _, ps := range a.parts {
+		if ps.tally.counts[outCounted] == 0 {
+			b.Fatalf("partition %d counted nothing", ps.p)
+		}
+	}
+	b.ReportMetric(float64(b.N*per*parts)/b.Elapsed().Seconds(), "events/s")
 }

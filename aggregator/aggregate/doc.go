@@ -8,7 +8,10 @@
 // checkpoint reaches the same totals as an uninterrupted run. Live totals
 // are written as absolute values guarded by the offset they include
 // (metricstore), which is what makes crashes, rebalances and MongoDB
-// outages invisible in the results.
+// outages invisible in the results. The same independence lets the
+// partitions of one poll be counted in parallel (Workers): each partition
+// by one goroutine at a time, in offset order, while flushes, store rounds
+// and rebalances happen between polls with no partition being counted.
 //
 // Time rules, per partition (M = newest counted event time):
 //   - watermark W = M - allowed lateness; a window whose end is at or before

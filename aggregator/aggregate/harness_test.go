@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -166,6 +167,11 @@ func (w *world) prepare(opts Options) *instance {
 		opts.FlushInterval = 100 * time.Millisecond
 	}
 	opts.HeartbeatInterval = 200 * time.Millisecond
+	if opts.Workers == 0 && runtime.GOMAXPROCS(0) < 2 {
+		// The default is one per core; the tests count in parallel
+		// even on one.
+		opts.Workers = 2
+	}
 	reg := prometheus.NewRegistry()
 	a, err := New(opts, store, w.log, reg)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
@@ -68,6 +69,11 @@ type Options struct {
 	// MaxPollRecords bounds the records handled between rebalance checks.
 	// Default 10000.
 	MaxPollRecords int
+	// Workers is how many goroutines count the partitions of one poll in
+	// parallel (the poll loop's own included); a partition is counted by
+	// one of them at a time. Default 0: one per core (GOMAXPROCS). 1 counts
+	// on the poll loop alone.
+	Workers int
 	// ChangelogTopic receives the identities the de-duplication adds, tagged
 	// with their source offsets, so a new owner restores the set from it
 	// instead of re-reading raw_events. Default dedup_changelog.
@@ -104,6 +110,7 @@ const (
 	FlagMaxRoundWindows   = "aggregate.max-round-windows"
 	FlagExpiryInterval    = "aggregate.expiry-interval"
 	FlagMaxPollRecords    = "aggregate.max-poll-records"
+	FlagWorkers           = "aggregate.workers"
 	FlagChangelogTopic    = "kafka.changelog-topic"
 	FlagChangelogRetain   = "kafka.changelog-retention"
 	FlagStateDir          = "aggregate.state-dir"
@@ -129,6 +136,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.IntVar(&o.MaxRoundWindows, FlagMaxRoundWindows, 2000, "most changed windows one MongoDB write round takes (newest and oldest first); a round also starts early when this many wait. Lower it for slow stores like FerretDB")
 	fs.DurationVar(&o.ExpiryInterval, FlagExpiryInterval, 10*time.Minute, "period of application-side expiry where MongoDB lacks time-series/TTL")
 	fs.IntVar(&o.MaxPollRecords, FlagMaxPollRecords, 10000, "records handled between rebalance checks")
+	fs.IntVar(&o.Workers, FlagWorkers, 0, "goroutines counting the partitions of one poll in parallel (each partition by one at a time); 0 = one per core (GOMAXPROCS), 1 = all on the poll loop")
 	fs.StringVar(&o.ChangelogTopic, FlagChangelogTopic, metricdoc.TopicDedupChangelog, "topic of the de-duplication identities (tagged with source offsets) a new owner restores instead of replaying raw_events; created with as many partitions as raw_events")
 	fs.DurationVar(&o.ChangelogRetention, FlagChangelogRetain, 72*time.Hour, "retention.ms when the aggregator creates the changelog topic; at start the topic's retention must exceed lateness + correction horizon + max future + 1h")
 	fs.StringVar(&o.StateDir, FlagStateDir, "", "directory of the local de-duplication store (wiped at start; not on a tmpfs, which counts as memory); empty = a new temporary directory")
@@ -175,12 +183,22 @@ func (o *Options) validate() error {
 		return fmt.Errorf("%s %s: must be at least 1s", FlagExpiryInterval, o.ExpiryInterval)
 	case o.MaxPollRecords < 1:
 		return fmt.Errorf("%s %d: must be positive", FlagMaxPollRecords, o.MaxPollRecords)
+	case o.Workers < 0:
+		return fmt.Errorf("%s %d: must not be negative", FlagWorkers, o.Workers)
 	case o.HotIdentities < 1000:
 		return fmt.Errorf("%s %d: must be at least 1000", FlagHotIdentities, o.HotIdentities)
 	case o.StateCacheBytes < 1<<20:
 		return fmt.Errorf("%s %d: must be at least 1 MiB", FlagStateCacheBytes, o.StateCacheBytes)
 	}
 	return nil
+}
+
+// workers is the effective Workers setting.
+func (o *Options) workers() int {
+	if o.Workers == 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return o.Workers
 }
 
 func (o *Options) rules() *rules {

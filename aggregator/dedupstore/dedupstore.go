@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -48,15 +49,24 @@ func (o *Options) setDefaults() {
 	}
 }
 
-// Store is one process's spill store, shared by its partitions' sets. It is
-// not safe for concurrent use: the aggregator's poll loop owns it.
+// Store is one process's spill store, shared by its partitions' sets. Each
+// Set belongs to one goroutine at a time, but different sets may be used
+// at once: what they share is Pebble (safe for concurrent use) and two
+// atomic counters.
 type Store struct {
 	db   *pebble.DB
 	opts Options
-	hot  int    // identities in memory across all sets
-	slot uint32 // last set's key prefix
-	key  [keyLen]byte
+	// hot is the identities in memory across all sets, as far as the sets
+	// have told it: a set adds its new identities in steps of hotStep, so
+	// that sets counting in parallel do not write one cache line per event.
+	hot  atomic.Int64
+	slot atomic.Uint32 // last set's key prefix
 }
+
+// hotStep is how many new in-memory identities a set gathers before it
+// adds them to the shared count and checks the budget: memory may exceed
+// HotIdentities by less than hotStep identities per set.
+const hotStep = 64
 
 // keyLen: set slot (4) | hour (8, sign-flipped big endian) | identity (8).
 // Each set has its own slot, so a partition reloaded in this process never
@@ -103,31 +113,69 @@ func (s *Store) Close() error {
 // DiskBytes is the size of the store's files.
 func (s *Store) DiskBytes() uint64 { return s.db.Metrics().DiskSpaceUsage() }
 
-// Hot is the number of identities held in memory by all sets.
-func (s *Store) Hot() int { return s.hot }
+// Hot is the number of identities held in memory by all sets, short of
+// fewer than hotStep per set not yet added to the count.
+func (s *Store) Hot() int { return int(s.hot.Load()) }
 
-func (s *Store) keyOf(slot uint32, hour int64, id uint64) []byte {
-	binary.BigEndian.PutUint32(s.key[0:4], slot)
-	binary.BigEndian.PutUint64(s.key[4:12], uint64(hour)^(1<<63))
-	binary.BigEndian.PutUint64(s.key[12:20], id)
-	return s.key[:]
+// keyOf fills the set's key buffer; the caller copies it or is done with it
+// before the next call.
+func (d *Set) keyOf(hour int64, id uint64) []byte {
+	binary.BigEndian.PutUint32(d.key[0:4], d.slot)
+	binary.BigEndian.PutUint64(d.key[4:12], uint64(hour)^(1<<63))
+	binary.BigEndian.PutUint64(d.key[12:20], id)
+	return d.key[:]
 }
 
 // Set is one partition's identities, by the hour of their event time: a
 // copy of an event has the same identity and event second, so it is looked
 // up in one hour only, and pruning drops whole hours.
+//
+// A Set is not safe for concurrent use; sets of one store may be used by
+// different goroutines at once.
 type Set struct {
-	s    *Store
-	slot uint32
-	hot  map[int64]map[uint64]struct{}
-	cold map[int64]int // spilled hours and their identity counts
-	n    int
+	s     *Store
+	slot  uint32
+	hot   map[int64]map[uint64]struct{}
+	cold  map[int64]int // spilled hours and their identity counts
+	n     int
+	hotN  int // identities in hot
+	unpub int // of hotN, not yet added to the store's count
+	key   [keyLen]byte
 }
 
 // NewSet returns an empty set (for one partition).
 func (s *Store) NewSet() *Set {
-	s.slot++
-	return &Set{s: s, slot: s.slot, hot: make(map[int64]map[uint64]struct{}), cold: make(map[int64]int)}
+	return &Set{s: s, slot: s.slot.Add(1), hot: make(map[int64]map[uint64]struct{}), cold: make(map[int64]int)}
+}
+
+// addHot counts a new in-memory identity and, every hotStep of them, adds
+// them to the store's count and spills when all sets are over the budget.
+func (d *Set) addHot() error {
+	d.n++
+	d.hotN++
+	d.unpub++
+	if d.unpub < hotStep {
+		return nil
+	}
+	if d.publish() > int64(d.s.opts.HotIdentities) {
+		return d.spill()
+	}
+	return nil
+}
+
+// publish adds the set's uncounted identities to the store's count and
+// returns the new count.
+func (d *Set) publish() int64 {
+	n := d.s.hot.Add(int64(d.unpub))
+	d.unpub = 0
+	return n
+}
+
+// dropHot removes n of the set's in-memory identities from both counts.
+func (d *Set) dropHot(n int) {
+	d.publish()
+	d.hotN -= n
+	d.s.hot.Add(-int64(n))
 }
 
 // Add records id for an event at unix second sec and reports whether it
@@ -139,27 +187,17 @@ func (d *Set) Add(id uint64, sec int64) (seen bool, err error) {
 			return true, nil
 		}
 		b[id] = struct{}{}
-		d.n++
-		d.s.hot++
-		if d.s.hot > d.s.opts.HotIdentities {
-			return false, d.spill()
-		}
-		return false, nil
+		return false, d.addHot()
 	}
 	if _, ok := d.cold[h]; ok {
 		return d.addCold(h, id)
 	}
 	d.hot[h] = map[uint64]struct{}{id: {}}
-	d.n++
-	d.s.hot++
-	if d.s.hot > d.s.opts.HotIdentities {
-		return false, d.spill()
-	}
-	return false, nil
+	return false, d.addHot()
 }
 
 func (d *Set) addCold(h int64, id uint64) (bool, error) {
-	k := d.s.keyOf(d.slot, h, id)
+	k := d.keyOf(h, id)
 	_, closer, err := d.s.db.Get(k)
 	switch {
 	case err == nil:
@@ -191,7 +229,7 @@ func (d *Set) spill() error {
 	slices.Sort(ids)
 	batch := d.s.db.NewBatch()
 	for _, id := range ids {
-		if err := batch.Set(d.s.keyOf(d.slot, h, id), nil, nil); err != nil {
+		if err := batch.Set(d.keyOf(h, id), nil, nil); err != nil {
 			batch.Close()
 			return fmt.Errorf("dedupstore: spill: %w", err)
 		}
@@ -201,7 +239,7 @@ func (d *Set) spill() error {
 	}
 	delete(d.hot, h)
 	d.cold[h] += len(ids)
-	d.s.hot -= len(ids)
+	d.dropHot(len(ids))
 	return nil
 }
 
@@ -218,7 +256,7 @@ func (d *Set) Prune(cutoffSec int64) error {
 	for h, b := range d.hot {
 		if (h+1)*3600 <= cutoffSec {
 			d.n -= len(b)
-			d.s.hot -= len(b)
+			d.dropHot(len(b))
 			delete(d.hot, h)
 		}
 	}
@@ -238,9 +276,7 @@ func (d *Set) Prune(cutoffSec int64) error {
 
 // Close releases the set's memory and deletes its spilled identities.
 func (d *Set) Close() error {
-	for _, b := range d.hot {
-		d.s.hot -= len(b)
-	}
+	d.dropHot(d.hotN)
 	cold := len(d.cold) > 0
 	d.hot, d.cold, d.n = nil, nil, 0
 	if !cold {
@@ -250,8 +286,8 @@ func (d *Set) Close() error {
 }
 
 func (d *Set) deleteHours(from, to int64) error {
-	start := append([]byte(nil), d.s.keyOf(d.slot, from, 0)...)
-	end := append([]byte(nil), d.s.keyOf(d.slot, to, 0)...)
+	start := append([]byte(nil), d.keyOf(from, 0)...)
+	end := append([]byte(nil), d.keyOf(to, 0)...)
 	if err := d.s.db.DeleteRange(start, end, pebble.NoSync); err != nil {
 		return fmt.Errorf("dedupstore: delete hours [%d, %d): %w", from, to, err)
 	}
@@ -262,15 +298,7 @@ func (d *Set) deleteHours(from, to int64) error {
 func (d *Set) Len() int { return d.n }
 
 // Cold is the number of identities of the set in the store.
-func (d *Set) Cold() int { return d.n - d.hotLen() }
-
-func (d *Set) hotLen() int {
-	n := 0
-	for _, b := range d.hot {
-		n += len(b)
-	}
-	return n
-}
+func (d *Set) Cold() int { return d.n - d.hotN }
 
 // Hour is the bucket an identity of an event at unix second sec is kept
 // and pruned in: its hour since the epoch, rounded down (also before 1970).

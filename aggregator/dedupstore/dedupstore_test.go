@@ -1,6 +1,7 @@
 package dedupstore
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -86,5 +87,69 @@ func TestSetMatchesAMap(t *testing.T) {
 			t.Fatalf("the new set forgot hour %d id %d when the old one closed", k.h, k.id)
 		}
 		break
+	}
+}
+
+// TestSetsInParallel: partitions counted by different goroutines share one
+// store; each set still answers exactly, and memory stays within the budget
+// plus what the sets have not yet added to the shared count.
+func TestSetsInParallel(t *testing.T) {
+	const parts, budget = 4, 2000
+	s, err := Open(Options{Dir: t.TempDir(), HotIdentities: budget})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sets := make([]*Set, parts)
+	for p := range sets {
+		sets[p] = s.NewSet()
+	}
+	errs := make(chan error, parts)
+	for p, d := range sets {
+		go func() {
+			rng := rand.New(rand.NewPCG(uint64(p), 3))
+			ref := map[[2]int64]bool{}
+			base := int64(1_795_000_000)
+			for i := range 30000 {
+				sec := base + int64(i) - rng.Int64N(4*3600)
+				id := rng.Uint64() % 8000
+				k := [2]int64{Hour(sec), int64(id)}
+				seen, err := d.Add(id, sec)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if seen != ref[k] {
+					errs <- fmt.Errorf("partition %d add %d: seen=%v, want %v", p, i, seen, ref[k])
+					return
+				}
+				ref[k] = true
+			}
+			if d.Len() != len(ref) {
+				errs <- fmt.Errorf("partition %d: len %d, want %d", p, d.Len(), len(ref))
+				return
+			}
+			errs <- nil
+		}()
+	}
+	for range parts {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	hot := 0
+	for _, d := range sets {
+		hot += d.Len() - d.Cold()
+	}
+	if hot > budget+parts*hotStep || s.Hot() > hot {
+		t.Fatalf("%d identities in memory (%d counted), budget %d + %d per set", hot, s.Hot(), budget, hotStep)
+	}
+	for _, d := range sets {
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.Hot() != 0 {
+		t.Fatalf("%d identities counted in memory after every set closed", s.Hot())
 	}
 }

@@ -59,7 +59,7 @@ func parseConfig(args []string) (*config, error) {
 	fs.DurationVar(&c.lateness, "lateness", 2*time.Hour, "allowed lateness: our --aggregate.lateness, Spark's watermark delay, Kafka Streams' grace")
 	fs.DurationVar(&c.steady, "steady", 20*time.Second, "length of each steady-load freshness run (0 = none)")
 	fs.Float64Var(&c.steadyFraction, "steady-fraction", 0.5, "offered load of the freshness runs as a fraction of our measured events/s")
-	fs.StringVar(&c.systems, "systems", "ours,spark,kstreams", "engines to run: ours, spark, kstreams")
+	fs.StringVar(&c.systems, "systems", "ours,spark,kstreams", "engines to run: ours, spark, kstreams; ours-w1 is ours counting on its poll loop alone (--aggregate.workers 1), to compare with ours in the same run")
 	fs.StringVar(&c.work, "work", ".run/bench", "logs, checkpoints and state directories")
 	fs.StringVar(&c.results, "results", "bench/results", "where results.json and chart.svg go")
 	fs.StringVar(&c.python, "python", "bench/.venv/bin/python", "python with pyspark")
@@ -366,12 +366,16 @@ func (b *bench) storeOf(system string) *storeProc {
 
 func (b *bench) engine(ctx context.Context, system string) (engine, error) {
 	switch system {
-	case "ours":
+	case "ours", "ours-w1":
 		st, err := b.newStore(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return &ours{cfg: b.cfg, mongoURI: st.uri, extra: append([]string{"--aggregate.lateness", b.cfg.lateness.String()}, strings.Fields(b.cfg.oursArgs)...)}, nil
+		extra := append([]string{"--aggregate.lateness", b.cfg.lateness.String()}, strings.Fields(b.cfg.oursArgs)...)
+		if system == "ours-w1" {
+			extra = append(extra, "--aggregate.workers", "1")
+		}
+		return &ours{cfg: b.cfg, mongoURI: st.uri, extra: extra}, nil
 	case "spark":
 		return &spark{cfg: b.cfg}, nil
 	case "kstreams":
@@ -709,7 +713,7 @@ func (b *bench) summary() {
 	}
 	fmt.Println("bench: medians over the repetitions (throughput: backlog drained from a fresh start; freshness: steady offered load)")
 	fmt.Printf("bench: %-14s %10s %14s %10s %8s %10s %8s %8s\n", "engine", "events/s", "events/s/core", "CPU-s/M", "cores", "rss MB", "p50 ms", "p99 ms")
-	for _, s := range []string{"ours", "ours+store", "spark", "kstreams", "kstreams-eos", multi, multi + "+store"} {
+	for _, s := range []string{"ours", "ours+store", "ours-w1", "ours-w1+store", "spark", "kstreams", "kstreams-eos", multi, multi + "+store"} {
 		k := kindOf(s)
 		if med(s, k, eps) == 0 && med(s, "freshness", func(r result) float64 { return r.P99ms }) == 0 {
 			continue
@@ -729,6 +733,11 @@ func (b *bench) summary() {
 	if ke > 0 {
 		fmt.Printf("bench: vs Kafka Streams, like for like (exactly_once_v2; ours is exactly-once): ours/kstreams-eos=%.1f events/s, %.1f per core; vs at_least_once: ours/kstreams=%.1f events/s, %.1f per core\n",
 			div(o, ke), div(op, kep), div(o, k), div(op, kp))
+	}
+	if o1 := med("ours-w1", "throughput", eps); o1 > 0 {
+		cores := func(r result) float64 { return r.CoresUsed }
+		fmt.Printf("bench: workers: ours (one per core) %.0f events/s on %.2f cores, ours-w1 (one) %.0f events/s on %.2f cores: x%.2f events/s, x%.2f events/s per core\n",
+			o, med("ours", "throughput", cores), o1, med("ours-w1", "throughput", cores), div(o, o1), div(op, med("ours-w1", "throughput", pc)))
 	}
 	if ost := med("ours+store", "throughput", eps); ost > 0 {
 		fmt.Printf("bench: ours+store (until the store's checkpoints cover every record): %.0f events/s, ours+store/spark=%.1f ours+store/kstreams-eos=%.1f\n", ost, div(ost, sp), div(ost, ke))
