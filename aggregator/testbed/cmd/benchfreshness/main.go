@@ -70,6 +70,7 @@ type config struct {
 	pullRows   int
 	pullServe  time.Duration
 	workers    int
+	aggWorkers int
 	queryEvery time.Duration
 	dir        string
 	cpuProfile string
@@ -85,6 +86,7 @@ func main() {
 	fs.IntVar(&c.pullRows, "pull-rows", 200000, "rows of the report pulled during the load (at least)")
 	fs.DurationVar(&c.pullServe, "pull-serve", 60*time.Second, "how long the simulated AppsFlyer takes to send that report")
 	fs.IntVar(&c.workers, "workers", 256, "concurrent push connections")
+	fs.IntVar(&c.aggWorkers, "aggregate-workers", 0, "the aggregator's --"+aggregate.FlagWorkers+" (0 = its default, one per core)")
 	fs.DurationVar(&c.queryEvery, "query-every", 100*time.Millisecond, "pause between two QueryData polls")
 	fs.StringVar(&c.dir, "dir", "", "working directory (FerretDB files, broker); default a new temporary directory")
 	fs.StringVar(&c.mongoURI, "mongo-uri", "", "MongoDB to store into (database campaignpulse, which must be empty; the plugin reads it too); default an embedded FerretDB")
@@ -244,7 +246,7 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	ao := aggregate.Options{Brokers: brokers}
+	ao := aggregate.Options{Brokers: brokers, Workers: c.aggWorkers}
 	if c.mongoURI == "" {
 		ao.MaxRoundWindows = embedded.RoundWindows
 	}
