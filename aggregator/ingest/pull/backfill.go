@@ -47,7 +47,11 @@ func ValidateBackfill(from, to, now time.Time) error {
 // Backfill re-pulls [from, to) for every app and report, to recover events
 // the push path missed. It does not touch the cursors; copies of events
 // already on raw_events are removed downstream by event identity. Windows
-// are CatchUpWindow long and split on truncation like regular pulls.
+// are CatchUpWindow long and split on truncation like regular pulls, and
+// produced in transactions of TransactionRecords records; with no cursor,
+// no progress record is written either: a failed transaction is retried
+// from the spool after the ones this process saw commit, and a backfill
+// stopped midway is simply run again.
 func (p *Poller) Backfill(ctx context.Context, from, to time.Time) error {
 	from, to = from.UTC(), to.UTC()
 	if err := ValidateBackfill(from, to, p.now()); err != nil {

@@ -12,8 +12,12 @@ type metrics struct {
 	windows    *prometheus.CounterVec // report
 	splits     *prometheus.CounterVec // report
 	quotaWaits *prometheus.CounterVec // report
-	cursor     *prometheus.GaugeVec   // app_id, report
-	stopped    *prometheus.GaugeVec   // app_id
+	// resumed and resumeMismatches count retries of windows committed in
+	// part.
+	resumed          *prometheus.CounterVec // report
+	resumeMismatches *prometheus.CounterVec // report
+	cursor           *prometheus.GaugeVec   // app_id, report
+	stopped          *prometheus.GaugeVec   // app_id
 	// download and transaction time the two phases of a window.
 	download    *prometheus.HistogramVec // report
 	transaction *prometheus.HistogramVec // report
@@ -31,9 +35,13 @@ func newMetrics(reg prometheus.Registerer, reports []string) *metrics {
 		}, []string{"report", "status_class"}),
 		retries:    byReport("retries_total", "Report requests retried after a 5xx, timeout or dropped connection."),
 		rows:       byReport("rows_total", "CSV rows read from committed report windows."),
-		windows:    byReport("windows_total", "Windows committed to Kafka (rows and cursor in one transaction)."),
+		windows:    byReport("windows_total", "Windows committed to Kafka (all their rows, then the cursor with the last transaction)."),
 		splits:     byReport("window_splits_total", "Windows split in two because they reached maximum_rows."),
 		quotaWaits: byReport("quota_waits_total", "Daily quota answers, each followed by a wait until 00:00 UTC."),
+		resumed: byReport("resumed_records_total",
+			"Records of a window not produced again on a retry (or after a restart) because an earlier attempt committed them and the report's first records hash the same."),
+		resumeMismatches: byReport("resume_mismatches_total",
+			"Retries of a window committed in part whose new download differs from the committed part: produced whole, the copies removed downstream by event identity."),
 		cursor: f.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "campaignpulse_ingest_pull_cursor_timestamp_seconds",
 			Help: "Event time up to which each app and report has been pulled and committed (unix seconds).",
@@ -50,7 +58,7 @@ func newMetrics(reg prometheus.Registerer, reports []string) *metrics {
 	}, []string{"report"})
 	m.transaction = f.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "campaignpulse_ingest_pull_transaction_seconds",
-		Help:    "Time one pull transaction is open (produce of a downloaded window and its cursor, commit): read_committed consumers of raw_events wait this long.",
+		Help:    "Time one pull transaction is open (produce of at most --pull.transaction-records records of a downloaded window, its cursor or partial record, commit): read_committed consumers of raw_events wait this long.",
 		Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
 	}, []string{"report"})
 	for _, r := range reports {
@@ -62,6 +70,8 @@ func newMetrics(reg prometheus.Registerer, reports []string) *metrics {
 		m.windows.WithLabelValues(r)
 		m.splits.WithLabelValues(r)
 		m.quotaWaits.WithLabelValues(r)
+		m.resumed.WithLabelValues(r)
+		m.resumeMismatches.WithLabelValues(r)
 		m.download.WithLabelValues(r)
 		m.transaction.WithLabelValues(r)
 	}

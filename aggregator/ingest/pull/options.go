@@ -57,6 +57,13 @@ type Options struct {
 	// only produces a report already downloaded, so it is independent of
 	// RequestTimeout. Default 1m.
 	TransactionTimeout time.Duration
+	// TransactionRecords bounds the records of one pull transaction. A
+	// downloaded window is produced in consecutive transactions of at most
+	// this many records, the cursor moving with the last: an open
+	// transaction holds back every read_committed reader of the partitions
+	// it wrote to (push events behind it included), so it must stay short
+	// whatever the size of the report. Default 5000 (see RegisterFlags).
+	TransactionRecords int
 	// SpoolMemory bounds the bytes of a downloaded report held in memory
 	// until its transaction; beyond it the report is spooled to a file in
 	// SpoolDir. Every app and report downloads at once, so the heap bound
@@ -83,6 +90,7 @@ const (
 	FlagRetryAttempts      = "pull.retry-attempts"
 	FlagTransactionalID    = "pull.transactional-id"
 	FlagTransactionTimeout = "pull.transaction-timeout"
+	FlagTransactionRecords = "pull.transaction-records"
 	FlagSpoolMemory        = "pull.spool-memory-bytes"
 	FlagSpoolDir           = "pull.spool-dir"
 )
@@ -105,6 +113,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Uint64Var(&o.RetryAttempts, FlagRetryAttempts, 8, "attempts per window before waiting --pull.retry-cap and starting over")
 	fs.StringVar(&o.TransactionalID, FlagTransactionalID, "campaignpulse-ingest-pull", "Kafka transactional id; one poller per id (a new one fences the old)")
 	fs.DurationVar(&o.TransactionTimeout, FlagTransactionTimeout, time.Minute, "Kafka transaction timeout (a transaction only produces an already downloaded window)")
+	fs.IntVar(&o.TransactionRecords, FlagTransactionRecords, 5000, "records per pull transaction; a larger window is produced in several, the cursor moving with the last (a transaction holds back read_committed readers of raw_events while open)")
 	fs.IntVar(&o.SpoolMemory, FlagSpoolMemory, 32<<20, "bytes of one downloaded window kept in memory until its transaction; more goes to --pull.spool-dir")
 	fs.StringVar(&o.SpoolDir, FlagSpoolDir, "", "directory of the spool files of large downloaded windows; empty = the system temp directory")
 }
@@ -147,6 +156,8 @@ func (o Options) Validate() error {
 		return errors.New(FlagTransactionalID + ": empty")
 	case o.TransactionTimeout < time.Second:
 		return fmt.Errorf("%s: %s, must be >= 1s", FlagTransactionTimeout, o.TransactionTimeout)
+	case o.TransactionRecords < 1:
+		return fmt.Errorf("%s: %d, must be >= 1", FlagTransactionRecords, o.TransactionRecords)
 	case o.SpoolMemory < 0:
 		return fmt.Errorf("%s: %d, must be >= 0", FlagSpoolMemory, o.SpoolMemory)
 	case !o.Start.IsZero() && o.Start.Truncate(time.Second) != o.Start:

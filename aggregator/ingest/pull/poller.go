@@ -56,7 +56,14 @@ type Poller struct {
 
 	mu      sync.Mutex
 	cursors map[string]time.Time
-	loaded  bool
+	// partials are the windows a previous poller committed in part, by
+	// cursor key, until their stream pulls them again.
+	partials map[string]*partial
+	loaded   bool
+
+	// betweenTransactions, when set (tests), runs after each transaction
+	// of a window but its last, with the records committed so far.
+	betweenTransactions func(sp span, committed int)
 }
 
 // New validates opts (after defaults) and builds a poller with its
@@ -86,7 +93,7 @@ func New(opts Options, deps Deps) (*Poller, error) {
 		opts: opts, kafka: deps.Kafka.WithDefaults(), base: strings.TrimRight(opts.BaseURL, "/"),
 		cl: cl, http: newHTTPClient(), now: deps.Now, sleep: deps.Sleep, log: deps.Log,
 		m: newMetrics(deps.Registerer, opts.Reports), pm: deps.Metrics,
-		rowCap: opts.MaxRows, cursors: map[string]time.Time{},
+		rowCap: opts.MaxRows, cursors: map[string]time.Time{}, partials: map[string]*partial{},
 	}, nil
 }
 
@@ -105,15 +112,48 @@ func (p *Poller) init(ctx context.Context) error {
 	if _, _, err := p.cl.ProducerID(ctx); err != nil {
 		return fmt.Errorf("init transactional producer %s: %w", p.opts.TransactionalID, err)
 	}
-	cursors, err := loadCursors(ctx, kadm.NewClient(p.cl), func(extra ...kgo.Opt) (*kgo.Client, error) {
-		return publish.NewClient(p.kafka, "pull-cursor-reader", p.log, nil, extra...)
-	}, p.kafka.CursorTopic)
+	st, err := p.readStored(ctx)
 	if err != nil {
 		return err
 	}
-	p.cursors, p.loaded = cursors, true
-	p.log.Info("pull cursors loaded", "cursors", len(cursors))
+	for key, c := range st {
+		p.cursors[key] = c.next
+		if c.partial != nil {
+			p.partials[key] = c.partial
+		}
+	}
+	p.loaded = true
+	p.log.Info("pull cursors loaded", "cursors", len(st), "windows_committed_in_part", len(p.partials))
 	return nil
+}
+
+// readStored reads what the cursor topic holds now, committed.
+func (p *Poller) readStored(ctx context.Context) (map[string]stored, error) {
+	return loadCursors(ctx, kadm.NewClient(p.cl), func(extra ...kgo.Opt) (*kgo.Client, error) {
+		return publish.NewClient(p.kafka, "pull-cursor-reader", p.log, nil, extra...)
+	}, p.kafka.CursorTopic)
+}
+
+// partialEnd is the end of the window of app/report that a previous poller
+// committed in part; zero if none.
+func (p *Poller) partialEnd(app, report string) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pt := p.partials[cursorKey(app, report)]; pt != nil {
+		return pt.To
+	}
+	return time.Time{}
+}
+
+// takePartial returns (and forgets) the part of window sp that a previous
+// poller committed, if any.
+func (p *Poller) takePartial(sp span) *partial {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := cursorKey(sp.app, sp.report)
+	pt := p.partials[key]
+	delete(p.partials, key)
+	return pt
 }
 
 // Cursor returns the committed position of app/report: everything before it
@@ -207,18 +247,25 @@ func (p *Poller) stream(ctx context.Context, app, report string) error {
 	} else {
 		p.m.cursor.WithLabelValues(app, report).Set(float64(from.Unix()))
 	}
+	// A window a previous poller committed in part is pulled again with
+	// the same end, so its download can match the committed part.
+	resumeTo := p.partialEnd(app, report)
 	for {
 		if !p.opts.Until.IsZero() && !from.Before(p.opts.Until) {
 			return nil
 		}
 		now := p.now()
 		to := p.windowEnd(from, now)
+		if resumeTo.After(from) && (p.opts.Until.IsZero() || !resumeTo.After(p.opts.Until)) {
+			to = resumeTo
+		}
 		if due := to.Add(p.opts.delay()); now.Before(due) {
 			if err := p.sleep(ctx, due.Sub(now)); err != nil {
 				return err
 			}
 			continue
 		}
+		resumeTo = time.Time{}
 		err := p.pullRange(ctx, span{app: app, report: report, from: from, to: to, advance: true})
 		switch {
 		case err == nil:

@@ -85,3 +85,56 @@ func TestRealKafkaNoGapNoRepeat(t *testing.T) {
 	}
 	sameCounts(t, e.committed(t), e.expected(o.Apps, o.Reports))
 }
+
+// TestRealKafkaLastStableOffsetMovesWithinAWindow produces a large window in
+// transactions of chunkRecords records on Apache Kafka and holds the poller
+// after its first and its third transaction: each time a read_committed
+// reader sees exactly the records committed so far, while the rest of the
+// window is not produced yet. The poller then crashes (its client closed
+// between two transactions) and a new one finishes the range from the
+// committed part: every event once.
+func TestRealKafkaLastStableOffsetMovesWithinAWindow(t *testing.T) {
+	b := realkafka.ForTest(t, realkafka.Options{})
+	e, o := largeWindows(t, envConfig{brokers: b.Brokers()})
+	o.TransactionTimeout = 20 * time.Second
+	o.RequestTimeout = time.Minute
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var visible []int
+	first := e.poller(t, o)
+	first.betweenTransactions = func(sp span, committed int) {
+		if committed != chunkRecords && committed != 3*chunkRecords {
+			return
+		}
+		rctx, rcancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer rcancel()
+		// Commit markers are written after the commit's answer: wait for
+		// them, and never for more than the committed records.
+		n, err := e.committedCount(rctx)
+		for err == nil && n < committed && rctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			n, err = e.committedCount(rctx)
+		}
+		if err != nil {
+			n = -1
+		}
+		visible = append(visible, n)
+		if committed == 3*chunkRecords {
+			cancel()
+			first.Close()
+		}
+	}
+	_ = first.Run(ctx)
+	if len(visible) != 2 || visible[0] != chunkRecords || visible[1] != 3*chunkRecords {
+		t.Fatalf("read_committed saw %v records between transactions, want [%d %d]", visible, chunkRecords, 3*chunkRecords)
+	}
+
+	second := e.poller(t, o)
+	if err := second.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sameCounts(t, e.committed(t), e.expected(o.Apps, o.Reports))
+	if got := second.metric(t, "campaignpulse_ingest_pull_resumed_records_total", nil); got != 3*chunkRecords {
+		t.Fatalf("resumed records %v, want %d", got, 3*chunkRecords)
+	}
+}

@@ -2,8 +2,11 @@ package pull
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"time"
 
@@ -101,20 +104,28 @@ type windowStats struct {
 	dlq       map[string]int
 }
 
-// report is a downloaded window: its records spooled and counted, not yet
-// produced.
+// report is a downloaded window: its records spooled and counted, then
+// produced in transactions of at most TransactionRecords records.
 type report struct {
 	sp *spool
 	st windowStats
+	// committed is how many of the spooled records (in order) are known to
+	// be committed on Kafka.
+	committed int
+	// recheck: an attempt failed, maybe after its commit reached the
+	// broker, so the next one first rereads what Kafka holds.
+	recheck bool
 }
 
 // transfer makes one attempt at sp in two phases. The download runs alone,
 // concurrently with every other stream's, bounded by RequestTimeout: rows
-// are validated and spooled. Then one short Kafka transaction produces the
-// spooled records and the cursor record. Transactions are serialized (one
-// producer), but waiting for one never runs a download's timeout, and an
-// open transaction never waits on the network: readers of raw_events
-// (read_committed) are held back only for the time of the produce.
+// are validated and spooled. Then the spooled records are produced in short
+// Kafka transactions of at most TransactionRecords records each; the last
+// one also moves the cursor, every other one records the committed prefix
+// (partialRecord). Transactions are serialized (one producer), but waiting
+// for one never runs a download's timeout, and an open transaction never
+// waits on the network: readers of raw_events (read_committed) are held
+// back only for the time of one bounded produce.
 func (p *Poller) transfer(ctx context.Context, sp span, acceptTruncated bool) error {
 	rep, err := p.download(ctx, sp)
 	if err != nil {
@@ -128,15 +139,35 @@ func (p *Poller) transfer(ctx context.Context, sp span, acceptTruncated bool) er
 	if rep.st.rows >= p.rowCap && !acceptTruncated {
 		return errTruncated
 	}
-	// A failed commit is retried from the spool: the report is not
+	done := false
+	if sp.advance {
+		// A previous poller may have committed the start of this window.
+		if done, err = p.resume(sp, rep, stored{next: sp.from, partial: p.takePartial(sp)}); err != nil {
+			return err
+		}
+	}
+	// A failed transaction is retried from the spool: the report is not
 	// downloaded again (AppsFlyer counts every call against the quota).
 	err = retry.Do(ctx, p.backoff(), func(ctx context.Context) error {
-		err := p.commitReport(ctx, sp, rep)
+		if !done && rep.recheck && sp.advance {
+			st, err := p.readStored(ctx)
+			if err != nil {
+				return retry.RetryableError(&transientError{err})
+			}
+			if done, err = p.resume(sp, rep, st[cursorKey(sp.app, sp.report)]); err != nil {
+				return err
+			}
+		}
+		if done {
+			return nil
+		}
+		err := p.produceReport(ctx, sp, rep)
 		if err == nil || !retryable(err) || ctx.Err() != nil {
 			return err
 		}
-		p.log.Warn("pull transaction failed; producing the downloaded report again", "app_id", sp.app,
-			"report", sp.report, "window_start", sp.from, "err", err)
+		rep.recheck = true
+		p.log.Warn("pull transaction failed; producing the rest of the downloaded report again", "app_id", sp.app,
+			"report", sp.report, "window_start", sp.from, "committed_records", rep.committed, "err", err)
 		return retry.RetryableError(err)
 	})
 	if err != nil {
@@ -156,6 +187,61 @@ func (p *Poller) transfer(ctx context.Context, sp span, acceptTruncated bool) er
 		"window_start", sp.from, "window_end", sp.to, "rows", rep.st.rows,
 		"dead_lettered", rep.st.rows-rep.st.published, "spooled_bytes", rep.sp.n, "spooled_to_disk", rep.sp.onDisk())
 	return nil
+}
+
+// resume compares what the cursor topic holds for sp's stream (st) with
+// the downloaded report. A cursor already at sp.to means the whole window
+// is committed (done). A partial record of the same window whose records
+// hash like the first records of the spool means those are committed:
+// only the rest is produced. A partial record whose hash differs means
+// AppsFlyer answered differently this time: everything is produced, and the
+// copies of events already committed are removed downstream by event
+// identity, which push and pull copies of an event share anyway.
+func (p *Poller) resume(sp span, rep *report, st stored) (done bool, err error) {
+	if !st.next.Before(sp.to) {
+		return true, nil
+	}
+	pt := st.partial
+	if pt == nil || !st.next.Equal(sp.from) || !pt.To.Equal(sp.to) || pt.Records <= rep.committed {
+		return false, nil
+	}
+	var sum []byte
+	if pt.Records < rep.st.rows {
+		if sum, err = p.prefixSum(rep, pt.Records); err != nil {
+			return false, err
+		}
+	}
+	if sum == nil || hex.EncodeToString(sum) != pt.SHA256 {
+		p.m.resumeMismatches.WithLabelValues(sp.report).Inc()
+		p.log.Warn("part of this window is committed, but the report downloaded again differs from it; producing it whole (event identity removes the copies downstream)",
+			"app_id", sp.app, "report", sp.report, "window_start", sp.from, "window_end", sp.to,
+			"committed_records", pt.Records, "rows", rep.st.rows)
+		return false, nil
+	}
+	p.m.resumed.WithLabelValues(sp.report).Add(float64(pt.Records - rep.committed))
+	p.log.Info("resuming a window committed in part", "app_id", sp.app, "report", sp.report,
+		"window_start", sp.from, "window_end", sp.to, "committed_records", pt.Records, "rows", rep.st.rows)
+	rep.committed = pt.Records
+	return false, nil
+}
+
+// prefixSum hashes the frames of the first n spooled records.
+func (p *Poller) prefixSum(rep *report, n int) ([]byte, error) {
+	r, err := rep.sp.reader()
+	if err != nil {
+		return nil, err
+	}
+	fr, h := newFrameReader(r), sha256.New()
+	var buf []byte
+	for range n {
+		kind, keyOrReason, value, err := fr.next()
+		if err != nil {
+			return nil, fmt.Errorf("read report spool: %w", noEOF(err))
+		}
+		buf = appendFrame(buf[:0], kind, keyOrReason, value)
+		h.Write(buf)
+	}
+	return h.Sum(nil), nil
 }
 
 // download requests sp's report and spools its rows, all within
@@ -224,24 +310,63 @@ func (p *Poller) spoolRows(rr *appsflyer.RowReader, sp span, rep *report) error 
 	}
 }
 
-// commitReport produces rep's records and, for a cursor-moving span, the
-// cursor record in one transaction, and commits it.
-func (p *Poller) commitReport(ctx context.Context, sp span, rep *report) error {
-	p.txMu.Lock()
-	defer p.txMu.Unlock()
-	start := time.Now()
-	defer func() { p.m.transaction.WithLabelValues(sp.report).Observe(time.Since(start).Seconds()) }()
+// produceReport produces the spooled records after the first
+// rep.committed in transactions of at most TransactionRecords records,
+// advancing rep.committed with each commit.
+func (p *Poller) produceReport(ctx context.Context, sp span, rep *report) error {
 	r, err := rep.sp.reader()
 	if err != nil {
 		return err
 	}
+	fr, h := newFrameReader(r), sha256.New()
+	var buf []byte
+	for range rep.committed {
+		kind, keyOrReason, value, err := fr.next()
+		if err != nil {
+			return fmt.Errorf("read report spool: %w", noEOF(err))
+		}
+		buf = appendFrame(buf[:0], kind, keyOrReason, value)
+		h.Write(buf)
+	}
+	for {
+		n := min(p.opts.TransactionRecords, rep.st.rows-rep.committed)
+		last := rep.committed+n == rep.st.rows
+		if err := p.commitChunk(ctx, sp, fr, h, rep.committed, n, last); err != nil {
+			return err
+		}
+		rep.committed += n
+		if last {
+			return nil
+		}
+		if p.betweenTransactions != nil {
+			p.betweenTransactions(sp, rep.committed)
+		}
+	}
+}
+
+// commitChunk produces the next n spooled records in one transaction (their
+// frames added to h) together with, for a cursor-moving span, the cursor
+// record (last) or the partial record of the first before+n records, and
+// commits it.
+func (p *Poller) commitChunk(ctx context.Context, sp span, fr *frameReader, h hash.Hash, before, n int, last bool) error {
+	if n == 0 && !sp.advance {
+		return nil
+	}
+	p.txMu.Lock()
+	defer p.txMu.Unlock()
+	start := time.Now()
+	defer func() { p.m.transaction.WithLabelValues(sp.report).Observe(time.Since(start).Seconds()) }()
 	if err := p.cl.BeginTransaction(); err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	t := &txn{cl: p.cl}
-	err = p.produceSpooled(ctx, t, newFrameReader(r), sp)
+	err := p.produceSpooled(ctx, t, fr, h, n, sp)
 	if err == nil && sp.advance {
-		t.produce(ctx, cursorRecord(p.kafka.CursorTopic, sp.app, sp.report, sp.to))
+		if last {
+			t.produce(ctx, cursorRecord(p.kafka.CursorTopic, sp.app, sp.report, sp.to))
+		} else {
+			t.produce(ctx, partialRecord(p.kafka.CursorTopic, sp.app, sp.report, sp.from, sp.to, before+n, h.Sum(nil)))
+		}
 	}
 	if err == nil {
 		if err = t.commit(ctx); err != nil {
@@ -257,24 +382,26 @@ func (p *Poller) commitReport(ctx context.Context, sp span, rep *report) error {
 	return nil
 }
 
-func (p *Poller) produceSpooled(ctx context.Context, t *txn, fr *frameReader, sp span) error {
+// produceSpooled produces the next n spooled records into t.
+func (p *Poller) produceSpooled(ctx context.Context, t *txn, fr *frameReader, h hash.Hash, n int, sp span) error {
 	origin := metricdoc.SourcePull + "/" + sp.app + "/" + sp.report
 	now := p.now()
-	for {
+	var buf []byte
+	for range n {
 		kind, keyOrReason, value, err := fr.next()
-		if err == io.EOF {
-			return nil
-		}
 		if err != nil {
-			return err
+			return fmt.Errorf("read report spool: %w", noEOF(err))
 		}
 		if err := t.failed(); err != nil {
 			return &transientError{fmt.Errorf("produce in transaction: %w", err)}
 		}
+		buf = appendFrame(buf[:0], kind, keyOrReason, value)
+		h.Write(buf)
 		if kind == frameDLQ {
 			t.produce(ctx, publish.DLQRecord(p.kafka.Topics.DLQ, metricdoc.SourcePull, origin, string(keyOrReason), value, now))
 		} else {
 			t.produce(ctx, publish.KeyedRawRecord(p.kafka.Topics.Raw, metricdoc.SourcePull, keyOrReason, value, now))
 		}
 	}
+	return nil
 }

@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"net"
 	"net/http"
@@ -75,6 +76,7 @@ type config struct {
 	dir        string
 	cpuProfile string
 	mongoURI   string
+	pullTxRecs int
 }
 
 func main() {
@@ -90,6 +92,7 @@ func main() {
 	fs.DurationVar(&c.queryEvery, "query-every", 100*time.Millisecond, "pause between two QueryData polls")
 	fs.StringVar(&c.dir, "dir", "", "working directory (FerretDB files, broker); default a new temporary directory")
 	fs.StringVar(&c.mongoURI, "mongo-uri", "", "MongoDB to store into (database campaignpulse, which must be empty; the plugin reads it too); default an embedded FerretDB")
+	fs.IntVar(&c.pullTxRecs, "pull-transaction-records", 0, "the poller's --pull.transaction-records; 0 = its default (a number above the report's rows produces it in one transaction)")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (every component is in this process) to this file")
 	_ = fs.Parse(os.Args[1:])
 	if c.cpuProfile != "" {
@@ -227,6 +230,7 @@ func run(ctx context.Context, c config) error {
 	io.Pull.Start, io.Pull.Until = pullFrom, pullFrom.Add(time.Hour)
 	io.Pull.MaxRows = appsflyer.MaxRowsLarge
 	io.Pull.RequestTimeout = c.pullServe + 5*time.Minute
+	io.Pull.TransactionRecords = c.pullTxRecs
 	pullStart := time.Now()
 	g.Go(func() error {
 		return ingest.Run(gctx, io, ingest.Deps{Log: log, Registerer: reg, PushListener: pushLn})
@@ -312,6 +316,9 @@ func run(ctx context.Context, c config) error {
 		fmt.Printf("pull: %d rows of %s downloaded and committed in %s (served over %s)\n", rows, report, end.Sub(pullStart).Round(time.Millisecond), c.pullServe)
 	} else {
 		fmt.Printf("pull: not committed within the run\n")
+	}
+	if n, sum, p99 := histogram(reg, "campaignpulse_ingest_pull_transaction_seconds"); n > 0 {
+		fmt.Printf("pull transactions: n=%d mean_ms=%.0f p99_ms<=%.0f\n", n, sum/float64(n)*1000, p99*1000)
 	}
 	if err := m.summary(pullStart, end, agg); err != nil {
 		return fmt.Errorf("%w: %w", errSummarized, err)
@@ -576,6 +583,38 @@ func gaugeSum(g prometheus.Gatherer, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// histogram returns the sample count and sum of the histogram name (all
+// series together) and the upper bound of the bucket holding its p99.
+func histogram(g prometheus.Gatherer, name string) (n uint64, sum, p99 float64) {
+	mfs, err := g.Gather()
+	if err != nil {
+		return 0, 0, 0
+	}
+	buckets := map[float64]uint64{}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			h := m.GetHistogram()
+			n += h.GetSampleCount()
+			sum += h.GetSampleSum()
+			for _, b := range h.GetBucket() {
+				buckets[b.GetUpperBound()] += b.GetCumulativeCount()
+			}
+		}
+	}
+	bounds := slices.Sorted(maps.Keys(buckets))
+	p99 = math.Inf(1)
+	for _, ub := range bounds {
+		if float64(buckets[ub]) >= 0.99*float64(n) {
+			p99 = ub
+			break
+		}
+	}
+	return n, sum, p99
 }
 
 // summary prints the latencies; events never shown count as failures.
