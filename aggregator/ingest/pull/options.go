@@ -54,8 +54,8 @@ type Options struct {
 	// one fences the first. Default "campaignpulse-ingest-pull".
 	TransactionalID string
 	// TransactionTimeout is the Kafka transaction timeout. A transaction
-	// only produces a report already downloaded, so it is independent of
-	// RequestTimeout. Default 1m.
+	// only produces at most TransactionRecords records of a report already
+	// downloaded, so it is independent of RequestTimeout. Default 1m.
 	TransactionTimeout time.Duration
 	// TransactionRecords bounds the records of one pull transaction. A
 	// downloaded window is produced in consecutive transactions of at most
@@ -112,7 +112,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.RetryCap, FlagRetryCap, 2*time.Minute, "largest backoff")
 	fs.Uint64Var(&o.RetryAttempts, FlagRetryAttempts, 8, "attempts per window before waiting --pull.retry-cap and starting over")
 	fs.StringVar(&o.TransactionalID, FlagTransactionalID, "campaignpulse-ingest-pull", "Kafka transactional id; one poller per id (a new one fences the old)")
-	fs.DurationVar(&o.TransactionTimeout, FlagTransactionTimeout, time.Minute, "Kafka transaction timeout (a transaction only produces an already downloaded window)")
+	fs.DurationVar(&o.TransactionTimeout, FlagTransactionTimeout, time.Minute, "Kafka transaction timeout (a transaction only produces up to --pull.transaction-records records of an already downloaded window)")
 	fs.IntVar(&o.TransactionRecords, FlagTransactionRecords, 5000, "records per pull transaction; a larger window is produced in several, the cursor moving with the last (a transaction holds back read_committed readers of raw_events while open)")
 	fs.IntVar(&o.SpoolMemory, FlagSpoolMemory, 32<<20, "bytes of one downloaded window kept in memory until its transaction; more goes to --pull.spool-dir")
 	fs.StringVar(&o.SpoolDir, FlagSpoolDir, "", "directory of the spool files of large downloaded windows; empty = the system temp directory")

@@ -44,6 +44,7 @@ func TestBadRowsGoToDLQ(t *testing.T) {
 	o := e.options("id42")
 	o.BaseURL = report.URL
 	o.Reports = []string{appsflyer.ReportInstalls}
+	o.TransactionRecords = 2 // five rows in three transactions: dead letters and events share them
 	p := e.poller(t, o)
 	if err := p.Run(context.Background()); err != nil {
 		t.Fatal(err)

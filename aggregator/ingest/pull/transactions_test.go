@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -43,6 +44,20 @@ func largeWindows(t *testing.T, cfg envConfig) (*env, Options) {
 		}
 	}
 	return e, o
+}
+
+// visibleRecords waits until read_committed readers see want records on
+// raw_events and the DLQ together, or ctx ends, and returns how many they
+// see. Commit markers are written after the commit's answer (on Apache
+// Kafka), so the records of a commit can take a moment to show.
+func (e *env) visibleRecords(ctx context.Context, want int) (int, error) {
+	for {
+		n, err := e.committedCount(ctx)
+		if err != nil || n >= want || ctx.Err() != nil {
+			return n, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // committedCount counts the records committed on raw_events and the DLQ.
@@ -84,10 +99,7 @@ func TestLargeWindowInBoundedTransactions(t *testing.T) {
 		s := seen{committed: committed}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		// Commit markers may follow the commit's answer: wait for them.
-		for s.visible, s.err = e.committedCount(ctx); s.err == nil && s.visible < committed && ctx.Err() == nil; s.visible, s.err = e.committedCount(ctx) {
-			time.Sleep(20 * time.Millisecond)
-		}
+		s.visible, s.err = e.visibleRecords(ctx, committed)
 		if s.err == nil {
 			s.cursors, s.err = e.readCursors(ctx)
 		}
@@ -142,9 +154,12 @@ func TestLargeWindowInBoundedTransactions(t *testing.T) {
 // TestCrashBetweenTransactionsResumes: a poller crashes after committing 3
 // transactions of a window. The next one downloads the window again, finds
 // its first records identical to the committed part and produces only the
-// rest: every event once, nothing lost.
+// rest: every event once, nothing lost. Each report starts with a ragged
+// row, which is dead-lettered once as well.
 func TestCrashBetweenTransactionsResumes(t *testing.T) {
-	e, o := largeWindows(t, envConfig{})
+	e, o := largeWindows(t, envConfig{wrap: editReports(func(n int64, header, rows []byte) []byte {
+		return append(append(header, "only,three,cells\n"...), rows...)
+	})})
 	ctx, cancel := context.WithCancel(context.Background())
 	first := e.poller(t, o)
 	first.betweenTransactions = func(sp span, committed int) {
@@ -163,6 +178,9 @@ func TestCrashBetweenTransactionsResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameCounts(t, e.committed(t), e.expected(o.Apps, o.Reports))
+	if n := len(e.read(t, e.kopts.Topics.DLQ)); n != 2 {
+		t.Fatalf("%d dead letters, want 2 (the ragged row of each window, once)", n)
+	}
 	if got := second.metric(t, "campaignpulse_ingest_pull_resumed_records_total", nil); got != 3*chunkRecords {
 		t.Fatalf("resumed records %v, want %d (the committed part is not produced again)", got, 3*chunkRecords)
 	}
@@ -215,27 +233,12 @@ func TestFailedTransactionResumesFromSpool(t *testing.T) {
 // the whole window is produced again: nothing is lost, and the copies share
 // their event identity (which the aggregator de-duplicates on).
 func TestChangedReportAfterCrash(t *testing.T) {
-	var downloads atomic.Int64
-	e, o := largeWindows(t, envConfig{span: time.Hour, wrap: func(h http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !strings.HasPrefix(r.URL.Path, "/export/") || downloads.Add(1) != 2 {
-				h.ServeHTTP(w, r)
-				return
-			}
-			// The second download: the same report without its first row.
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
-			header, rest, _ := bytes.Cut(rec.Body.Bytes(), []byte("\n"))
-			_, rest, _ = bytes.Cut(rest, []byte("\n"))
-			for k, v := range rec.Header() {
-				if k != "Content-Length" {
-					w.Header()[k] = v
-				}
-			}
-			w.WriteHeader(rec.Code)
-			_, _ = w.Write(append(append(header, '\n'), rest...))
-		})
-	}})
+	e, o := largeWindows(t, envConfig{span: time.Hour, wrap: editReports(func(n int64, header, rows []byte) []byte {
+		if n == 2 { // the second download lacks the first row
+			_, rows, _ = bytes.Cut(rows, []byte("\n"))
+		}
+		return append(header, rows...)
+	})})
 	ctx, cancel := context.WithCancel(context.Background())
 	first := e.poller(t, o)
 	first.betweenTransactions = func(sp span, committed int) {
@@ -278,6 +281,34 @@ func TestChangedReportAfterCrash(t *testing.T) {
 		}
 	}
 	sameCounts(t, got, want)
+}
+
+// editReports serves every downloaded report (the n-th download) as edit
+// returns it from its header line and its rows.
+func editReports(edit func(n int64, header, rows []byte) []byte) func(http.Handler) http.Handler {
+	var downloads atomic.Int64
+	return func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !strings.HasPrefix(r.URL.Path, "/export/") {
+				h.ServeHTTP(w, r)
+				return
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			body := rec.Body.Bytes()
+			if rec.Code == http.StatusOK {
+				i := bytes.IndexByte(body, '\n') + 1
+				body = edit(downloads.Add(1), slices.Clone(body[:i]), body[i:])
+			}
+			for k, v := range rec.Header() {
+				if k != "Content-Length" {
+					w.Header()[k] = v
+				}
+			}
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(body)
+		})
+	}
 }
 
 // readCursors reads the cursors as campaignpulse status does.

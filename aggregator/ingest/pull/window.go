@@ -207,9 +207,11 @@ func (p *Poller) resume(sp span, rep *report, st stored) (done bool, err error) 
 	}
 	var sum []byte
 	if pt.Records < rep.st.rows {
-		if sum, err = p.prefixSum(rep, pt.Records); err != nil {
+		_, h, err := skipSpooled(rep, pt.Records)
+		if err != nil {
 			return false, err
 		}
+		sum = h.Sum(nil)
 	}
 	if sum == nil || hex.EncodeToString(sum) != pt.SHA256 {
 		p.m.resumeMismatches.WithLabelValues(sp.report).Inc()
@@ -225,23 +227,24 @@ func (p *Poller) resume(sp span, rep *report, st stored) (done bool, err error) 
 	return false, nil
 }
 
-// prefixSum hashes the frames of the first n spooled records.
-func (p *Poller) prefixSum(rep *report, n int) ([]byte, error) {
+// skipSpooled opens rep's spool and reads past its first n records, whose
+// frames it hashes into the returned hash.
+func skipSpooled(rep *report, n int) (*frameReader, hash.Hash, error) {
 	r, err := rep.sp.reader()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	fr, h := newFrameReader(r), sha256.New()
 	var buf []byte
 	for range n {
 		kind, keyOrReason, value, err := fr.next()
 		if err != nil {
-			return nil, fmt.Errorf("read report spool: %w", noEOF(err))
+			return nil, nil, fmt.Errorf("read report spool: %w", noEOF(err))
 		}
 		buf = appendFrame(buf[:0], kind, keyOrReason, value)
 		h.Write(buf)
 	}
-	return h.Sum(nil), nil
+	return fr, h, nil
 }
 
 // download requests sp's report and spools its rows, all within
@@ -314,19 +317,9 @@ func (p *Poller) spoolRows(rr *appsflyer.RowReader, sp span, rep *report) error 
 // rep.committed in transactions of at most TransactionRecords records,
 // advancing rep.committed with each commit.
 func (p *Poller) produceReport(ctx context.Context, sp span, rep *report) error {
-	r, err := rep.sp.reader()
+	fr, h, err := skipSpooled(rep, rep.committed)
 	if err != nil {
 		return err
-	}
-	fr, h := newFrameReader(r), sha256.New()
-	var buf []byte
-	for range rep.committed {
-		kind, keyOrReason, value, err := fr.next()
-		if err != nil {
-			return fmt.Errorf("read report spool: %w", noEOF(err))
-		}
-		buf = appendFrame(buf[:0], kind, keyOrReason, value)
-		h.Write(buf)
 	}
 	for {
 		n := min(p.opts.TransactionRecords, rep.st.rows-rep.committed)
