@@ -56,9 +56,13 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 
 	section("Pull cursors")
-	line("APP", "REPORT", "NEXT WINDOW FROM", "BEHIND")
+	line("APP", "REPORT", "NEXT WINDOW FROM", "BEHIND", "OF IT COMMITTED")
 	for _, c := range r.Cursors {
-		line(c.AppID, c.Report, c.Next.Format(time.RFC3339), age(c.AgeSeconds))
+		partial := "-"
+		if c.PartialRecords > 0 {
+			partial = strconv.Itoa(c.PartialRecords) + " records"
+		}
+		line(c.AppID, c.Report, c.Next.Format(time.RFC3339), age(c.AgeSeconds), partial)
 	}
 
 	section("Aggregator partitions (checkpoints)")

@@ -24,7 +24,8 @@ func TestWriteText(t *testing.T) {
 		Lag: Lag{Group: "g", Topic: "raw_events", Partitions: []LagPartition{
 			{Partition: 0, Next: 10, End: 15, Records: 5, Seconds: &sec}, {Partition: 1, Next: 3, End: 9, Records: 6},
 		}},
-		Cursors:  []Cursor{{AppID: "id1", Report: "installs_report", Next: at.Add(-2 * time.Hour), AgeSeconds: 7260}},
+		Cursors: []Cursor{{AppID: "id1", Report: "installs_report", Next: at.Add(-2 * time.Hour), AgeSeconds: 7260},
+			{AppID: "id1", Report: "in_app_events_report", Next: at.Add(-time.Hour), AgeSeconds: 3600, PartialRecords: 15000}},
 		Database: "campaignpulse",
 		Partitions: []Partition{{Topic: "raw_events", Partition: 0, Offset: 10, Watermark: at.Add(-2 * time.Hour),
 			LastFlush: at.Add(-3 * time.Second), LastFlushAgeSeconds: 3, Counted: 7, Duplicates: 2, TooLate: 1}},

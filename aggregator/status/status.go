@@ -104,12 +104,15 @@ type LagPartition struct {
 }
 
 // Cursor is one pull cursor: every window before Next is on the raw topic;
-// AgeSeconds is how far that lies behind now.
+// AgeSeconds is how far that lies behind now. PartialRecords > 0: the
+// window starting at Next is being produced in several transactions, and
+// that many of its records are committed.
 type Cursor struct {
-	AppID      string    `json:"appId"`
-	Report     string    `json:"report"`
-	Next       time.Time `json:"next"`
-	AgeSeconds float64   `json:"ageSeconds"`
+	AppID          string    `json:"appId"`
+	Report         string    `json:"report"`
+	Next           time.Time `json:"next"`
+	AgeSeconds     float64   `json:"ageSeconds"`
+	PartialRecords int       `json:"partialRecords,omitempty"`
 }
 
 // Partition is one raw-topic partition as the aggregator checkpointed it.
@@ -158,7 +161,8 @@ func Collect(ctx context.Context, adm *kadm.Client, db *mongo.Database, o Option
 		problem("pull cursors", err)
 	} else {
 		for _, c := range cs {
-			r.Cursors = append(r.Cursors, Cursor{AppID: c.AppID, Report: c.Report, Next: c.Next.UTC(), AgeSeconds: max(now.Sub(c.Next).Seconds(), 0)})
+			r.Cursors = append(r.Cursors, Cursor{AppID: c.AppID, Report: c.Report, Next: c.Next.UTC(), AgeSeconds: max(now.Sub(c.Next).Seconds(), 0),
+				PartialRecords: c.PartialRecords})
 		}
 	}
 	if r.Partitions, err = checkpoints(ctx, db, now); err != nil {
