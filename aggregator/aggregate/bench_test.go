@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -208,6 +209,8 @@ func benchCount(b *testing.B, workers int) {
 	reset()
 	pc := &pacing{}
 	per := perPoll / parts
+	var ru0, ru1 syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	pos := 0
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -226,6 +229,9 @@ func benchCount(b *testing.B, workers int) {
 		pos += per
 	}
 	b.StopTimer()
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+	b.ReportMetric(cpu.Seconds()/b.Elapsed().Seconds(), "cores")
 	for _, ps := range a.parts {
 		if ps.tally.counts[outCounted] == 0 {
 			b.Fatalf("partition %d counted nothing", ps.p)
