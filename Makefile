@@ -70,7 +70,10 @@ integration:
 	  tail -n 20 .run/integration.log; fi; exit $$rc
 
 ## fuzz: every parser of external input for FUZZTIME each (push JSON and GET form, pull CSV rows,
-## raw events, Grafana query JSON, datasource settings); CI runs it with FUZZTIME=10s
+## raw events, Grafana query JSON, datasource settings); CI runs it with FUZZTIME=10s. A finding always
+## writes its failing input under testdata/fuzz/; Go's fuzzing coordinator (before Go 1.27) can also fail a
+## run with a bare "context deadline exceeded" when -fuzztime expires while a starved worker is mid-call,
+## and that alone is reported, not counted as a finding.
 FUZZ_TARGETS := ./aggregator/event:FuzzParse ./aggregator/appsflyer:FuzzRowReader \
 	./aggregator/appsflyer:FuzzPushQueryToJSON ./aggregator/ingest/push:FuzzPushPOST \
 	./aggregator/ingest/push:FuzzPushGET ./grafana-plugin/pkg/request:FuzzParse \
@@ -78,7 +81,10 @@ FUZZ_TARGETS := ./aggregator/event:FuzzParse ./aggregator/appsflyer:FuzzRowReade
 fuzz:
 	@mkdir -p .run; set -e; for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
 	echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
-	$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg > .run/fuzz.log 2>&1 || { tail -n 30 .run/fuzz.log; exit 1; }; done
+	$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg > .run/fuzz.log 2>&1 || { \
+	  if ! grep -q 'Failing input written' .run/fuzz.log && grep -qx '    context deadline exceeded' .run/fuzz.log; then \
+	    echo "fuzz $$fn: stopped at the -fuzztime deadline with a worker mid-call, no failing input written: not a finding"; \
+	  else tail -n 30 .run/fuzz.log; exit 1; fi; }; done
 
 ## chaos: SIGKILL the aggregator at random points and take MongoDB away; totals must stay exact
 chaos: $(BIN)
