@@ -3,15 +3,10 @@ package embedded_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"github.com/campaignpulse/campaignpulse/aggregator/metricdoc"
-	"github.com/campaignpulse/campaignpulse/aggregator/metricstore"
 	"github.com/campaignpulse/campaignpulse/aggregator/testbed/embedded"
 )
 
@@ -44,16 +39,8 @@ func benchLiveWrites(b *testing.B, pragmas []string, stored, dirty int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer m.Close()
-	mc, err := mongo.Connect(options.Client().ApplyURI(m.URI()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = mc.Disconnect(ctx) }()
-	st, err := metricstore.Open(ctx, mc, metricstore.Options{Database: "bench"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		b.Fatal(err)
-	}
+	b.Cleanup(m.Close)
+	st, mc := openStore(b, m, "bench")
 	docs := make([]metricdoc.Live, stored)
 	start := time.Now().UTC().Truncate(time.Hour)
 	for i := range docs {

@@ -27,8 +27,7 @@ type writers struct {
 
 func newWriters(tb testing.TB, n, perWriter int) *writers {
 	tb.Helper()
-	ctx := context.Background()
-	m, err := embedded.StartMongo(ctx, tb.TempDir(), "", nil)
+	m, err := embedded.StartMongo(context.Background(), tb.TempDir(), "", nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -36,15 +35,7 @@ func newWriters(tb testing.TB, n, perWriter int) *writers {
 	w := &writers{}
 	start := time.Now().UTC().Truncate(time.Hour)
 	for p := range n {
-		mc, err := mongo.Connect(options.Client().ApplyURI(m.URI()))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
-		st, err := metricstore.Open(ctx, mc, metricstore.Options{Database: "writers"}, slog.New(slog.DiscardHandler))
-		if err != nil {
-			tb.Fatal(err)
-		}
+		st, _ := openStore(tb, m, "writers")
 		docs := make([]metricdoc.Live, perWriter)
 		for i := range docs {
 			meta := metricdoc.Meta{AppID: "app", MediaSource: "src", Campaign: fmt.Sprintf("c%d", i), Platform: "ios", EventName: "install"}
@@ -55,6 +46,23 @@ func newWriters(tb testing.TB, n, perWriter int) *writers {
 		w.docs = append(w.docs, docs)
 	}
 	return w
+}
+
+// openStore opens a store on database db of m through a client of its
+// own, as one aggregator process would, and returns the client too; both
+// close with tb.
+func openStore(tb testing.TB, m *embedded.Mongo, db string) (*metricstore.Store, *mongo.Client) {
+	tb.Helper()
+	mc, err := mongo.Connect(options.Client().ApplyURI(m.URI()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = mc.Disconnect(context.Background()) })
+	st, err := metricstore.Open(context.Background(), mc, metricstore.Options{Database: db}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st, mc
 }
 
 // round has every writer rewrite all its documents at once, each within
